@@ -1,0 +1,1 @@
+"""Command lines of psn-jax (thin: parse a config, call the library)."""

@@ -1,0 +1,51 @@
+"""Shared command-line plumbing: config flags and one-line errors.
+
+Every bad value exits with status 2 and ONE line on stderr that names the field
+and the allowed values; no traceback, and no results file.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable, Sequence
+
+from absl import flags
+from ml_collections import config_flags
+
+
+def define_flags(default_config: str) -> None:
+  config_flags.DEFINE_config_file("config", default_config,
+                                  "Path to a config file, with :variant.",
+                                  lock_config=True)
+  flags.DEFINE_string("workdir", None, "Directory for checkpoints and results.")
+  flags.DEFINE_bool("resume", False, "Continue from the latest checkpoint.")
+  flags.DEFINE_string("data_dir", None,
+                      "Dataset folder (default $PSN_DATA_DIR, then TFDS).")
+  flags.DEFINE_bool("progress", True, "Show a progress bar.")
+
+
+def fail(message: str) -> None:
+  """Prints `error: message` as one line and exits with status 2."""
+  print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+  raise SystemExit(2)
+
+
+def main(argv: Sequence[str], body: Callable[[flags.FlagValues], None]) -> None:
+  """Parses `argv` into absl flags and runs `body`, turning errors into lines."""
+  try:
+    flags.FLAGS(list(argv))
+    config = flags.FLAGS.config
+  except (flags.Error, ValueError, KeyError, AttributeError, TypeError) as e:
+    fail(_flag_error(e))
+  if not flags.FLAGS.workdir:
+    fail("--workdir is required: a directory for checkpoints and results.json")
+  del config
+  try:
+    body(flags.FLAGS)
+  except (ValueError, FileNotFoundError) as e:
+    fail(e)
+
+
+def _flag_error(e: Exception) -> str:
+  text = str(e).strip().splitlines()
+  return text[-1] if text else type(e).__name__

@@ -1,0 +1,353 @@
+"""The training engine: pure, scanned, vmapped over seeds (PureJaxRL shape).
+
+`make_train(config, spec)` does the static set-up (model, optimizer, schedules,
+DST plan) and returns an `Engine` of pure functions of ONE seed:
+
+* `init(key, masks) -> TrainState`
+* `train_epoch(state, data, epoch) -> (state, EpochMetrics)`: one `lax.scan`
+  over the epoch's batches, drawn on device from the device-resident dataset
+  with a fresh permutation per epoch and seed; no return to Python.
+* `train(key, masks, data) -> (state, EpochMetrics)`: init, then a `lax.scan`
+  over epochs: the whole run as one pure function.
+
+Seeds are a leading axis added by the caller: `jax.jit(jax.vmap(engine.train,
+in_axes=(0, 0, None)))(keys, masks, data)` trains S seeds in one program, and
+several mask configurations of equal shapes (dense, uniform, profiles) share
+that program by stacking their masks on the same axis. `epoch` is passed
+unbatched, so the step counter is shared by all seeds and the RigL/SET
+`lax.cond` stays a real branch under `vmap` (a batched predicate would run the
+mask update on every step).
+
+Masks are exact: the forward pass uses `where(mask, params, 0)`, gradients are
+masked before the optimizer, and parameters are masked after the update, so
+pruned weights and their optimizer state (momentum, Adam moments) stay exactly
+zero. The gradient is taken w.r.t. the masked weights, so the dense gradient
+that RigL grows from comes from the same backward pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+
+from psn_jax import dst
+from psn_jax import masks as masks_lib
+from psn_jax import models
+from psn_jax import tracking
+
+Params = Any
+PyTree = Any
+
+
+class Data(NamedTuple):
+  """A device-resident dataset: `x` float32 (N, d), `y` int32 (N,)."""
+
+  x_train: jax.Array
+  y_train: jax.Array
+  x_test: jax.Array
+  y_test: jax.Array
+
+
+class DataSpec(NamedTuple):
+  """Static facts about the data the engine is built for."""
+
+  n_train: int
+  input_dim: int
+  num_classes: int
+
+
+class TrainState(NamedTuple):
+  """Everything a run carries, for one seed (vmap adds a leading seed axis).
+
+  Attributes:
+    params: Flax params; masked entries exactly 0.
+    masks: bool pytree with the structure of `params`.
+    opt_state: optax state; entries at masked positions exactly 0.
+    key: this seed's PRNG key; per-epoch and per-update keys are folded from it.
+    start_masks: masks at step 0 (for "changed since start").
+    last_masks: masks at the last topology record.
+    records: topology records, leaves with a leading (num_records,) axis.
+  """
+
+  params: Params
+  masks: Params
+  opt_state: PyTree
+  key: jax.Array
+  start_masks: Params
+  last_masks: Params
+  records: PyTree
+
+
+class EpochMetrics(NamedTuple):
+  """Per-epoch metrics of one seed. `grad_norm`: per layer, (n_out,) mean over
+  the epoch's batches of each neuron's gradient L2 norm over its active
+  incoming weights (PSN gradient concentration)."""
+
+  train_loss: jax.Array
+  train_accuracy: jax.Array
+  test_loss: jax.Array
+  test_accuracy: jax.Array
+  grad_norm: list
+
+
+class Engine(NamedTuple):
+  init: Callable[..., TrainState]
+  train_epoch: Callable[..., tuple[TrainState, EpochMetrics]]
+  train: Callable[..., tuple[TrainState, EpochMetrics]]
+  evaluate: Callable[..., tuple[jax.Array, jax.Array]]
+  model: models.MLP
+  tx: optax.GradientTransformation
+  dst_config: dst.DSTConfig
+  steps_per_epoch: int
+  record_steps: np.ndarray
+
+
+def seed_key(seed: int) -> jax.Array:
+  """The key of seed `seed`, passed to `Engine.init` / `Engine.train`.
+
+  A seed's keys depend on its integer alone, so seed s trained alone equals
+  seed s trained beside others. From it: params `fold_in(key, 0)`, the
+  training key (data order, RigL/SET tie-breaks) `fold_in(key, 1)`, masks
+  `mask_key(seed) = fold_in(key, 2)`.
+  """
+  return jax.random.PRNGKey(seed)
+
+
+def mask_key(seed: int) -> jax.Array:
+  """The key `psn_jax.masks.make_masks` draws seed `seed`'s masks from."""
+  return jax.random.fold_in(seed_key(seed), 2)
+
+
+def make_lr_schedule(optim: ml_collections.ConfigDict,
+                     total_steps: int) -> optax.Schedule:
+  """Learning-rate schedule, a pure function of the integer step.
+
+  `constant`; `cosine` (decay to 0 over the run, after `warmup_steps`); `step`
+  (divide by 10 at 50% and 75% of the run).
+  """
+  lr = optim.learning_rate
+  name = optim.lr_schedule
+  if name == "constant":
+    return optax.constant_schedule(lr)
+  if name == "cosine":
+    return optax.warmup_cosine_decay_schedule(
+        0.0 if optim.warmup_steps else lr, lr, optim.warmup_steps,
+        max(total_steps, optim.warmup_steps + 1))
+  if name == "step":
+    return optax.piecewise_constant_schedule(
+        lr, {int(0.5 * total_steps): 0.1, int(0.75 * total_steps): 0.1})
+  raise ValueError(
+      f"optim.lr_schedule must be one of constant, cosine, step, got {name!r}")
+
+
+def make_optimizer(optim: ml_collections.ConfigDict,
+                   schedule: optax.Schedule) -> optax.GradientTransformation:
+  """SGD with (Nesterov) momentum and L2 weight decay, or AdamW."""
+  if optim.name == "sgd":
+    return optax.chain(
+        optax.add_decayed_weights(optim.weight_decay),
+        optax.sgd(schedule, momentum=optim.momentum or None,
+                  nesterov=optim.nesterov))
+  if optim.name == "adam":
+    return optax.adamw(schedule, weight_decay=optim.weight_decay)
+  raise ValueError(f"optim.name must be one of sgd, adam, got {optim.name!r}")
+
+
+def make_dst_config(config: ml_collections.ConfigDict,
+                    steps_per_epoch: int) -> dst.DSTConfig:
+  """The DST plan in steps. `dst.delta_t = 0` means once per epoch (SET)."""
+  c = config.dst
+  total = steps_per_epoch * config.num_epochs
+  cfg = dst.DSTConfig(
+      algorithm=c.algorithm,
+      delta_t=c.delta_t or steps_per_epoch,
+      t_start=c.t_start,
+      t_end=int(c.t_end_fraction * total),
+      drop_fraction=c.drop_fraction,
+      drop_schedule=c.drop_schedule,
+      set_drop_rule=c.set_drop_rule,
+      skip_optimizer_step=c.skip_optimizer_step)
+  cfg.validate()
+  return cfg
+
+
+def _record_plan(dst_cfg: dst.DSTConfig, total_steps: int,
+                 record_every: int) -> tuple[np.ndarray, np.ndarray]:
+  """Host-side plan of topology records.
+
+  Returns `(update_index, record_steps)`: `update_index[t]` is the 0-based
+  number of the mask update at step t (-1 where none), and `record_steps` the
+  steps after whose update a record is taken (record 0 is the initial
+  topology, at step 0).
+  """
+  if dst_cfg.algorithm == "none":
+    return np.full((total_steps,), -1, np.int32), np.zeros((1,), np.int64)
+  steps = jnp.arange(total_steps, dtype=jnp.int32)
+  is_update = np.asarray(jax.vmap(lambda t: dst.is_update_step(t, dst_cfg))(steps))
+  update_index = np.where(is_update, np.cumsum(is_update) - 1, -1).astype(np.int32)
+  recorded = is_update & ((update_index + 1) % record_every == 0)
+  return update_index, np.concatenate([[0], np.nonzero(recorded)[0]])
+
+
+def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
+  """Builds the pure functions of one seed's run from a config.
+
+  Args:
+    config: a `configs/train.py` ConfigDict (fields used: hidden, batch_size,
+      num_epochs, optim.*, dst.*, track.*).
+    spec: number of training examples, input width, number of classes.
+
+  Returns:
+    An `Engine`; see the module docstring.
+  """
+  model = models.MLP(hidden=tuple(config.hidden), num_classes=spec.num_classes)
+  batch_size = config.batch_size
+  steps_per_epoch = spec.n_train // batch_size
+  if steps_per_epoch < 1:
+    raise ValueError(f"batch_size must be <= the {spec.n_train} training "
+                     f"examples, got {batch_size}")
+  total_steps = steps_per_epoch * config.num_epochs
+  schedule = make_lr_schedule(config.optim, total_steps)
+  tx = make_optimizer(config.optim, schedule)
+  dst_cfg = make_dst_config(config, steps_per_epoch)
+  update_index, record_steps = _record_plan(
+      dst_cfg, total_steps, config.track.record_every)
+  num_records = len(record_steps)
+  dummy_x = jnp.zeros((1, spec.input_dim), jnp.float32)
+  kernel_shapes = [
+      (leaf.shape[0], leaf.shape[1])
+      for leaf in masks_lib.layer_masks(
+          jax.eval_shape(model.init, jax.random.PRNGKey(0), dummy_x)["params"])
+  ]
+  edges = [tracking.fan_in_histogram_edges(n_in, config.track.hist_bins)
+           for n_in, _ in kernel_shapes]
+
+  def record(masks, start_masks, last_masks):
+    return tracking.topology_record(masks, start_masks, last_masks, edges)
+
+  def init(key: jax.Array, masks: Params) -> TrainState:
+    """Initial state of one seed from its init key and its masks."""
+    params = model.init(jax.random.fold_in(key, 0), dummy_x)["params"]
+    params = models.rescale_for_fan_in(params, masks)
+    first = record(masks, masks, masks)
+    records = jax.tree.map(
+        lambda r: jnp.zeros((num_records,) + r.shape, r.dtype).at[0].set(r),
+        first)
+    return TrainState(params=params, masks=masks, opt_state=tx.init(params),
+                      key=jax.random.fold_in(key, 1), start_masks=masks,
+                      last_masks=masks, records=records)
+
+  def loss_and_grads(params, masks, x, y):
+    """Loss, logits and the DENSE gradient w.r.t. the masked weights."""
+
+    def loss_fn(weights):
+      logits = model.apply({"params": weights}, x)
+      loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+      return loss, logits
+
+    weights = masks_lib.apply_masks(params, masks)
+    (loss, logits), dense_grads = jax.value_and_grad(loss_fn, has_aux=True)(weights)
+    return loss, logits, dense_grads
+
+  def optimizer_step(params, masks, opt_state, grads):
+    grads = masks_lib.apply_masks(grads, masks)
+    updates, opt_state = tx.update(grads, opt_state, params)
+    params = masks_lib.apply_masks(optax.apply_updates(params, updates), masks)
+    return params, opt_state
+
+  def mask_update_step(state, step, dense_grads):
+    """Optimizer step (unless skipped) then the RigL/SET update and a record."""
+    params, opt_state = state.params, state.opt_state
+    if not dst_cfg.skip_optimizer_step:
+      params, opt_state = optimizer_step(params, state.masks, opt_state,
+                                         dense_grads)
+    masks, params, opt_state = dst.update(
+        state.key, step, state.masks, params, dense_grads, opt_state, dst_cfg,
+        schedule)
+    u = jnp.asarray(update_index)[step]
+    write = (u + 1) % config.track.record_every == 0
+    slot = jnp.where(write, (u + 1) // config.track.record_every, num_records)
+    new_record = record(masks, state.start_masks, state.last_masks)
+    records = jax.tree.map(lambda buf, r: buf.at[slot].set(r, mode="drop"),
+                           state.records, new_record)
+    last_masks = jax.tree.map(lambda new, old: jnp.where(write, new, old),
+                              masks, state.last_masks)
+    return state._replace(params=params, masks=masks, opt_state=opt_state,
+                          records=records, last_masks=last_masks)
+
+  def plain_step(state, step, dense_grads):
+    del step
+    params, opt_state = optimizer_step(state.params, state.masks,
+                                       state.opt_state, dense_grads)
+    return state._replace(params=params, opt_state=opt_state)
+
+  def train_step(state, step, x, y):
+    loss, logits, dense_grads = loss_and_grads(state.params, state.masks, x, y)
+    accuracy = jnp.mean(jnp.argmax(logits, -1) == y)
+    grad_norm = tracking.neuron_grad_norm(dense_grads, state.masks)
+    if dst_cfg.algorithm == "none":
+      state = plain_step(state, step, dense_grads)
+    else:
+      state = jax.lax.cond(dst.is_update_step(step, dst_cfg), mask_update_step,
+                           plain_step, state, step, dense_grads)
+    return state, (loss, accuracy, grad_norm)
+
+  def evaluate(params, masks, x, y, chunk: int = 2500):
+    """Mean loss and accuracy over (x, y), in chunks of `chunk` examples."""
+    weights = masks_lib.apply_masks(params, masks)
+    n = x.shape[0]
+    n_chunks = -(-n // chunk)
+    pad = n_chunks * chunk - n
+    xs = jnp.pad(x, ((0, pad), (0, 0))).reshape(n_chunks, chunk, -1)
+    ys = jnp.pad(y, (0, pad)).reshape(n_chunks, chunk)
+    valid = (jnp.arange(n_chunks * chunk) < n).reshape(n_chunks, chunk)
+
+    def chunk_sums(args):
+      xc, yc, vc = args
+      logits = model.apply({"params": weights}, xc)
+      loss = optax.softmax_cross_entropy_with_integer_labels(logits, yc)
+      correct = jnp.argmax(logits, -1) == yc
+      return jnp.sum(jnp.where(vc, loss, 0)), jnp.sum(jnp.where(vc, correct, 0))
+
+    loss_sum, correct = jax.lax.map(chunk_sums, (xs, ys, valid))
+    return loss_sum.sum() / n, correct.sum() / n
+
+  def train_epoch(state: TrainState, data: Data,
+                  epoch: jax.Array) -> tuple[TrainState, EpochMetrics]:
+    """One epoch of one seed: a scan over `steps_per_epoch` batches."""
+    order = jax.random.permutation(jax.random.fold_in(state.key, epoch),
+                                   data.x_train.shape[0])
+    batches = order[:steps_per_epoch * batch_size].reshape(steps_per_epoch,
+                                                           batch_size)
+    first_step = epoch * steps_per_epoch
+
+    def body(state, inputs):
+      i, idx = inputs
+      return train_step(state, first_step + i, data.x_train[idx],
+                        data.y_train[idx])
+
+    state, (loss, accuracy, grad_norm) = jax.lax.scan(
+        body, state, (jnp.arange(steps_per_epoch, dtype=jnp.int32), batches))
+    test_loss, test_accuracy = evaluate(state.params, state.masks,
+                                        data.x_test, data.y_test)
+    metrics = EpochMetrics(
+        train_loss=loss.mean(), train_accuracy=accuracy.mean(),
+        test_loss=test_loss, test_accuracy=test_accuracy,
+        grad_norm=[g.mean(axis=0) for g in grad_norm])
+    return state, metrics
+
+  def train(key: jax.Array, masks: Params,
+            data: Data) -> tuple[TrainState, EpochMetrics]:
+    """The whole run of one seed; metrics stacked over epochs."""
+    state = init(key, masks)
+    return jax.lax.scan(lambda s, e: train_epoch(s, data, e), state,
+                        jnp.arange(config.num_epochs, dtype=jnp.int32))
+
+  return Engine(init=init, train_epoch=train_epoch, train=train,
+                evaluate=evaluate, model=model, tx=tx, dst_config=dst_cfg,
+                steps_per_epoch=steps_per_epoch, record_steps=record_steps)

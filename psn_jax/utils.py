@@ -1,0 +1,63 @@
+"""Small shared helpers: host-side randomness from JAX keys, atomic file writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any
+
+import jax
+import numpy as np
+
+
+def numpy_rng(key: jax.Array) -> np.random.Generator:
+  """A NumPy generator seeded from a JAX PRNG key, for host-side mask makers.
+
+  Host code (profiles, graphs, masks) draws with NumPy, which is faster than
+  tracing for one-off construction; seeding it from the key keeps every draw a
+  pure function of the key: the same key gives the same generator.
+
+  Args:
+    key: a typed (`jax.random.key`) or raw uint32 (`jax.random.PRNGKey`) key.
+
+  Returns:
+    A `np.random.Generator` (PCG64) seeded with the key's raw bits.
+  """
+  if jax.dtypes.issubdtype(getattr(key, "dtype", None), jax.dtypes.prng_key):
+    key = jax.random.key_data(key)
+  bits = np.asarray(key, dtype=np.uint32).ravel()
+  return np.random.default_rng([int(b) for b in bits])
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
+  """Writes `obj` as JSON to `path` atomically (see `write_text_atomic`)."""
+  write_text_atomic(path, json.dumps(obj, indent=1, default=_to_builtin))
+
+
+def _to_builtin(obj: Any) -> Any:
+  """JSON fallback for NumPy / JAX scalars and arrays."""
+  if isinstance(obj, (np.generic,)):
+    return obj.item()
+  if hasattr(obj, "tolist"):
+    return np.asarray(obj).tolist()
+  raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+  """Writes `text` to `path` via a temporary file and a rename.
+
+  A reader never sees a half-written file: the rename is atomic on POSIX.
+  """
+  path = os.fspath(path)
+  directory = os.path.dirname(os.path.abspath(path))
+  os.makedirs(directory, exist_ok=True)
+  fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+  try:
+    with os.fdopen(fd, "w") as f:
+      f.write(text)
+    os.replace(tmp, path)
+  except BaseException:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+    raise
