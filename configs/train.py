@@ -41,7 +41,7 @@ def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
 
   c.optim = ml_collections.ConfigDict()
   c.optim.name = "adam"        # adam (AdamW) | sgd (momentum, L2)
-  c.optim.learning_rate = 1e-3
+  c.optim.learning_rate = 5e-3
   c.optim.momentum = 0.9
   c.optim.nesterov = False
   c.optim.weight_decay = 0.0

@@ -1,0 +1,512 @@
+"""Plots for profiles, masks, NNSTD, RigL fan-in evolution, gradients, accuracy.
+
+Every function draws on the `ax` it is given, or on a new figure built with the
+object-oriented API (`matplotlib.figure.Figure` with an Agg canvas, no pyplot
+state, so it works headless and leaks no figures), and returns the Axes. Nothing
+calls `plt.show`; `save` writes a figure atomically.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import warnings
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from matplotlib import colors as mcolors
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure, SubFigure
+from scipy import stats
+
+__all__ = [
+  "new_axes",
+  "save",
+  "profile_curve",
+  "fan_in_histogram",
+  "mask_image",
+  "nnstd_heatmap",
+  "fan_in_evolution",
+  "gradient_share_vs_fan_in",
+  "accuracy_vs_measure",
+]
+
+# Integer-aligned histogram bins are used up to this many distinct values.
+_MAX_INTEGER_BINS = 200
+# NNSTD heatmaps annotate each cell with its value up to this size.
+_MAX_ANNOTATED = 12
+
+
+def new_axes(figsize: tuple[float, float] = (5.0, 3.5)) -> Axes:
+  """A fresh Axes on its own Agg-backed figure (no pyplot global state)."""
+  fig = Figure(figsize=figsize, layout="constrained")
+  FigureCanvasAgg(fig)
+  return fig.add_subplot()
+
+
+def _axes(ax: Axes | None) -> Axes:
+  return new_axes() if ax is None else ax
+
+
+def save(fig: Figure | Axes, path: str | os.PathLike, *, dpi: int = 150) -> None:
+  """Saves a figure to `path` via a temporary file in the same folder and a rename.
+
+  A reader never sees a half-written image (the rename is atomic on POSIX). The
+  format follows the file suffix (png when there is none).
+
+  Args:
+    fig: a Figure, or an Axes whose figure is saved.
+    path: destination file; missing folders are created.
+    dpi: resolution for raster formats.
+
+  Raises:
+    ValueError: if `fig` is neither a Figure nor an Axes.
+  """
+  if isinstance(fig, Axes):
+    fig = fig.figure
+  if isinstance(fig, SubFigure):
+    fig = fig.figure  # the root figure
+  if not isinstance(fig, Figure):
+    raise ValueError(
+      f"fig must be a matplotlib Figure or Axes, got {type(fig).__name__}"
+    )
+  path = os.fspath(path)
+  directory = os.path.dirname(os.path.abspath(path))
+  os.makedirs(directory, exist_ok=True)
+  suffix = os.path.splitext(path)[1]
+  fmt = suffix[1:].lower() if suffix else "png"
+  fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix or ".png")
+  try:
+    with os.fdopen(fd, "wb") as f:
+      fig.savefig(f, format=fmt, dpi=dpi)
+    os.replace(tmp, path)
+  except BaseException:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+    raise
+
+
+def _vector(name: str, x: Any, *, min_size: int = 1) -> np.ndarray:
+  """`x` as a finite 1-D float array of at least `min_size` entries."""
+  a = np.asarray(x, dtype=float)
+  if a.ndim != 1 or a.size < min_size:
+    raise ValueError(
+      f"{name} must be a 1-D array with at least {min_size} entries, "
+      f"got shape {a.shape}"
+    )
+  if not np.all(np.isfinite(a)):
+    raise ValueError(f"{name} must be finite, got non-finite entries")
+  return a
+
+
+# ------------------------------------------------------------------ profiles
+
+
+def profile_curve(
+  fan_ins_sorted: Any,
+  ax: Axes | None = None,
+  *,
+  label: str | None = None,
+  relative_position: bool = False,
+) -> Axes:
+  """A profile's fan-in curve: fan-in against neuron position.
+
+  Args:
+    fan_ins_sorted: `(n,)` fan-ins in the order to draw them (typically sorted).
+    ax: Axes to draw on; a new figure if None. Call again on the same Axes to
+      overlay several profiles.
+    label: legend label for this curve.
+    relative_position: x runs over `[0, 1]` (position / (n - 1)) instead of
+      `0..n-1`, to compare layers of different widths.
+
+  Returns:
+    The Axes, with one new line of `n` points.
+
+  Raises:
+    ValueError: if `fan_ins_sorted` is not a non-empty finite 1-D array.
+  """
+  y = _vector("fan_ins_sorted", fan_ins_sorted)
+  x = np.arange(y.size, dtype=float)
+  if relative_position:
+    x = x / max(y.size - 1, 1)
+  ax = _axes(ax)
+  ax.plot(x, y, label=label)
+  ax.set_xlabel(
+    "neuron position (relative)" if relative_position else "neuron position"
+  )
+  ax.set_ylabel("fan-in")
+  if label is not None:
+    ax.legend()
+  return ax
+
+
+def fan_in_histogram(
+  fan_ins: Any,
+  ax: Axes | None = None,
+  bins: int | Sequence[float] | str | None = None,
+  *,
+  label: str | None = None,
+) -> Axes:
+  """A histogram of fan-ins.
+
+  Args:
+    fan_ins: `(n,)` fan-ins.
+    ax: Axes to draw on; a new figure if None.
+    bins: anything `Axes.hist` accepts. None (default): one bin per integer
+      value (edges at half-integers) when the values are integers spanning at
+      most 200 values, else 50 bins.
+    label: legend label.
+
+  Returns:
+    The Axes, with one bar patch per bin.
+
+  Raises:
+    ValueError: if `fan_ins` is not a non-empty finite 1-D array.
+  """
+  f = _vector("fan_ins", fan_ins)
+  if bins is None:
+    lo, hi = f.min(), f.max()
+    if np.all(f == np.round(f)) and hi - lo < _MAX_INTEGER_BINS:
+      bins = np.arange(lo - 0.5, hi + 1.5)
+    else:
+      bins = 50
+  ax = _axes(ax)
+  ax.hist(f, bins=bins, label=label, edgecolor="none")
+  ax.set_xlabel("fan-in")
+  ax.set_ylabel("neurons")
+  if label is not None:
+    ax.legend()
+  return ax
+
+
+# --------------------------------------------------------------------- masks
+
+
+def mask_image(
+  mask: Any,
+  ax: Axes | None = None,
+  *,
+  fan_out_shape: tuple[int, int] | None = None,
+) -> Axes:
+  """A layer mask as an image, or each input's fan-out as a map.
+
+  Args:
+    mask: `bool[n_in, n_out]` layer mask (Flax kernel layout).
+    ax: Axes to draw on; a new figure if None.
+    fan_out_shape: if given (e.g. `(28, 28)` for 784 MNIST inputs), draw the
+      fan-out of each input, `mask.sum(1)`, reshaped to this shape, with a
+      colour bar. Otherwise draw the mask itself: rows = inputs, columns =
+      outputs, connections black.
+
+  Returns:
+    The Axes, holding one image of shape `(n_in, n_out)` or `fan_out_shape`.
+
+  Raises:
+    ValueError: if `mask` is not 2-D, or `fan_out_shape` does not hold `n_in`.
+  """
+  m = np.asarray(mask)
+  if m.ndim != 2 or m.size == 0:
+    raise ValueError(
+      f"mask must be a non-empty 2-D (n_in, n_out) array, got shape {m.shape}"
+    )
+  m = m.astype(bool)
+  ax = _axes(ax)
+  n_in, n_out = m.shape
+  density = m.mean()
+  if fan_out_shape is not None:
+    shape = tuple(int(s) for s in fan_out_shape)
+    if len(shape) != 2 or math.prod(shape) != n_in:
+      raise ValueError(
+        f"fan_out_shape must be 2 integers with product n_in={n_in}, "
+        f"got {fan_out_shape!r}"
+      )
+    fan_out = m.sum(axis=1).reshape(shape)
+    image = ax.imshow(fan_out, cmap="viridis", interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax, label="fan-out")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"fan-out per input ({n_in}x{n_out}, density {density:.2%})")
+  else:
+    ax.imshow(
+      m, cmap="Greys", vmin=0, vmax=1, interpolation="nearest", aspect="auto"
+    )
+    ax.set_xlabel("output neuron")
+    ax.set_ylabel("input neuron")
+    ax.set_title(f"mask {n_in}x{n_out}, density {density:.2%}")
+  return ax
+
+
+def nnstd_heatmap(
+  matrix: Any,
+  labels: Sequence[str] | None = None,
+  ax: Axes | None = None,
+  *,
+  annotate: bool | None = None,
+  vmin: float = 0.0,
+  vmax: float = 1.0,
+) -> Axes:
+  """A heatmap of pairwise NNSTD values (Liu et al. 2020).
+
+  Args:
+    matrix: `(k, k)` distances, e.g. between k trained networks.
+    labels: k tick labels.
+    ax: Axes to draw on; a new figure if None.
+    annotate: write each value in its cell; default: when k <= 12.
+    vmin: colour scale minimum (NNSTD lies in [0, 1]).
+    vmax: colour scale maximum.
+
+  Returns:
+    The Axes, holding one `(k, k)` image and a colour bar.
+
+  Raises:
+    ValueError: if `matrix` is not square or `labels` has the wrong length.
+  """
+  a = np.asarray(matrix, dtype=float)
+  if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] == 0:
+    raise ValueError(
+      f"matrix must be a non-empty square (k, k) array, got shape {a.shape}"
+    )
+  k = a.shape[0]
+  if labels is not None and len(labels) != k:
+    raise ValueError(f"labels must have k={k} entries, got {len(labels)}")
+  ax = _axes(ax)
+  image = ax.imshow(a, cmap="magma_r", vmin=vmin, vmax=vmax, interpolation="nearest")
+  ax.figure.colorbar(image, ax=ax, label="NNSTD")
+  ticks = np.arange(k)
+  ax.set_xticks(ticks)
+  ax.set_yticks(ticks)
+  if labels is not None:
+    ax.set_xticklabels(labels, rotation=45, ha="right")
+    ax.set_yticklabels(labels)
+  if annotate is None:
+    annotate = k <= _MAX_ANNOTATED
+  if annotate:
+    mid = (vmin + vmax) / 2
+    for i in range(k):
+      for j in range(k):
+        if np.isfinite(a[i, j]):
+          ax.text(
+            j, i, f"{a[i, j]:.2f}", ha="center", va="center", fontsize=8,
+            color="white" if a[i, j] > mid else "black",
+          )
+  return ax
+
+
+# ------------------------------------------------------------------ RigL runs
+
+
+def fan_in_evolution(
+  records: Mapping[str, Any],
+  ax: Axes | None = None,
+  *,
+  log: bool = False,
+) -> Axes:
+  """The fan-in distribution over a RigL run, as an image over time.
+
+  Column `t` shows `records["hist"][t]` over the fan-in bins; steps may be
+  unevenly spaced (cell edges sit half-way between steps). If `records` holds
+  `cv`, the coefficient of variation of fan-in is drawn on a twin y axis.
+
+  Args:
+    records: mapping with `hist` `(T, n_bins)` counts, `bin_edges`
+      `(n_bins + 1,)` increasing, `steps` `(T,)` increasing, and optionally
+      `cv` `(T,)`.
+    ax: Axes to draw on; a new figure if None.
+    log: logarithmic colour scale (empty cells are left blank).
+
+  Returns:
+    The main Axes, holding one `QuadMesh` of `T * n_bins` cells; the CV curve,
+    if any, lives on `ax.cv_axes` (a twin Axes).
+
+  Raises:
+    ValueError: on missing keys or inconsistent shapes.
+  """
+  for name in ("hist", "bin_edges", "steps"):
+    if name not in records:
+      raise ValueError(
+        f"records must have keys hist, bin_edges, steps; missing {name!r}"
+      )
+  hist = np.asarray(records["hist"], dtype=float)
+  edges = np.asarray(records["bin_edges"], dtype=float)
+  steps = np.asarray(records["steps"], dtype=float)
+  if hist.ndim != 2 or hist.size == 0:
+    raise ValueError(
+      f"records['hist'] must be a non-empty (T, n_bins) array, got {hist.shape}"
+    )
+  t, n_bins = hist.shape
+  if edges.shape != (n_bins + 1,) or np.any(np.diff(edges) <= 0):
+    raise ValueError(
+      f"records['bin_edges'] must be increasing with shape ({n_bins + 1},), "
+      f"got {edges.shape}"
+    )
+  if steps.shape != (t,) or np.any(np.diff(steps) <= 0):
+    raise ValueError(
+      f"records['steps'] must be increasing with shape ({t},), got {steps.shape}"
+    )
+  cv = records.get("cv")
+  if cv is not None:
+    cv = np.asarray(cv, dtype=float)
+    if cv.shape != (t,):
+      raise ValueError(f"records['cv'] must have shape ({t},), got {cv.shape}")
+  if t == 1:
+    x_edges = np.array([steps[0] - 0.5, steps[0] + 0.5])
+  else:
+    mid = (steps[1:] + steps[:-1]) / 2
+    x_edges = np.concatenate(
+      [[steps[0] - (mid[0] - steps[0])], mid, [steps[-1] + (steps[-1] - mid[-1])]]
+    )
+  ax = _axes(ax)
+  norm = None
+  values = hist.T
+  if log:
+    values = np.ma.masked_less_equal(values, 0)
+    positive = hist[hist > 0]
+    if positive.size:
+      norm = mcolors.LogNorm(vmin=positive.min(), vmax=positive.max())
+  mesh = ax.pcolormesh(
+    x_edges, edges, values, cmap="viridis", norm=norm, shading="flat"
+  )
+  ax.figure.colorbar(mesh, ax=ax, label="neurons", pad=0.12 if cv is not None else 0.05)
+  ax.set_xlabel("step")
+  ax.set_ylabel("fan-in")
+  if cv is not None:
+    twin = ax.twinx()
+    twin.plot(steps, cv, color="C3", label="CV of fan-in")
+    twin.set_ylabel("CV of fan-in", color="C3")
+    ax.cv_axes = twin
+  return ax
+
+
+def gradient_share_vs_fan_in(
+  fan_in: Any,
+  grad_norm: Any,
+  ax: Axes | None = None,
+  *,
+  hub_fraction: float = 0.1,
+  logx: bool = False,
+  logy: bool = True,
+) -> Axes:
+  """Each neuron's share of the gradient against its fan-in, hubs highlighted.
+
+  The share of neuron `j` is `grad_norm[j] / sum(grad_norm)`. Hubs are the
+  `ceil(hub_fraction * n)` neurons with the largest fan-in (ties broken by
+  index), drawn in a second colour; their total share is in the legend.
+
+  Args:
+    fan_in: `(n,)` fan-ins.
+    grad_norm: `(n,)` non-negative gradient norms (e.g. of each neuron's
+      incoming weights), with a positive sum.
+    ax: Axes to draw on; a new figure if None.
+    hub_fraction: fraction of neurons called hubs, in (0, 1].
+    logx: logarithmic fan-in axis.
+    logy: logarithmic share axis (zero shares are not drawn).
+
+  Returns:
+    The Axes with two scatter collections: non-hubs, then hubs.
+
+  Raises:
+    ValueError: on mismatched shapes, negative norms, a zero sum, or a bad
+      `hub_fraction`.
+  """
+  f = _vector("fan_in", fan_in)
+  g = _vector("grad_norm", grad_norm)
+  if f.shape != g.shape:
+    raise ValueError(
+      f"fan_in and grad_norm must have the same shape, got {f.shape}, {g.shape}"
+    )
+  if np.any(g < 0) or g.sum() <= 0:
+    raise ValueError("grad_norm must be non-negative with a positive sum")
+  if not 0 < hub_fraction <= 1:
+    raise ValueError(f"hub_fraction must be in (0, 1], got {hub_fraction!r}")
+  share = g / g.sum()
+  n_hubs = max(1, math.ceil(hub_fraction * f.size))
+  hubs = np.zeros(f.size, dtype=bool)
+  hubs[np.argsort(-f, kind="stable")[:n_hubs]] = True
+  ax = _axes(ax)
+  ax.scatter(
+    f[~hubs], share[~hubs], s=8, color="0.5", alpha=0.6, label="other neurons"
+  )
+  hub_label = (
+    f"hubs (top {hub_fraction:.0%} by fan-in): "
+    f"{share[hubs].sum():.1%} of gradient"
+  )
+  ax.scatter(f[hubs], share[hubs], s=14, color="C3", label=hub_label)
+  if logx:
+    ax.set_xscale("log")
+  if logy:
+    ax.set_yscale("log")
+  ax.set_xlabel("fan-in")
+  ax.set_ylabel("share of gradient norm")
+  ax.legend(fontsize=8)
+  return ax
+
+
+def accuracy_vs_measure(
+  measure: Any,
+  accuracy: Any,
+  labels: Sequence[str] | None = None,
+  ax: Axes | None = None,
+  *,
+  xlabel: str = "topology measure",
+  ylabel: str = "accuracy",
+) -> Axes:
+  """Accuracy against a topology measure, with Pearson's r in the title.
+
+  With `accuracy` of shape `(n_configs, n_seeds)` each point is the mean over
+  seeds with a +-1 standard deviation bar (ddof 1; no bar for one seed).
+  Pearson's r (`scipy.stats.pearsonr`) is computed over the `n_configs`
+  (measure, mean accuracy) points; it is reported as nan when undefined (fewer
+  than 2 configs or a constant input).
+
+  Args:
+    measure: `(n_configs,)` values of the measure.
+    accuracy: `(n_configs,)` or `(n_configs, n_seeds)` accuracies.
+    labels: `n_configs` point annotations.
+    ax: Axes to draw on; a new figure if None.
+    xlabel: x axis label (the measure's name).
+    ylabel: y axis label.
+
+  Returns:
+    The Axes, holding one errorbar container of `n_configs` points, and the
+    attributes `pearson_r` and `pearson_p`.
+
+  Raises:
+    ValueError: on mismatched shapes or labels.
+  """
+  m = _vector("measure", measure)
+  acc = np.asarray(accuracy, dtype=float)
+  if acc.ndim not in (1, 2) or acc.shape[0] != m.size:
+    raise ValueError(
+      "accuracy must have shape (n_configs,) or (n_configs, n_seeds) with "
+      f"n_configs={m.size}, got {acc.shape}"
+    )
+  if labels is not None and len(labels) != m.size:
+    raise ValueError(f"labels must have n_configs={m.size} entries, got {len(labels)}")
+  if acc.ndim == 2:
+    if acc.shape[1] == 0:
+      raise ValueError(f"accuracy must have at least one seed, got shape {acc.shape}")
+    mean = acc.mean(axis=1)
+    err = acc.std(axis=1, ddof=1) if acc.shape[1] > 1 else None
+  else:
+    mean, err = acc, None
+  r, p = math.nan, math.nan
+  if m.size >= 2 and np.ptp(m) > 0 and np.ptp(mean) > 0:
+    with warnings.catch_warnings():
+      warnings.simplefilter("ignore")
+      result = stats.pearsonr(m, mean)
+    r, p = float(result[0]), float(result[1])
+  ax = _axes(ax)
+  ax.errorbar(m, mean, yerr=err, fmt="o", capsize=3)
+  if labels is not None:
+    for x, y, text in zip(m, mean, labels):
+      ax.annotate(
+        str(text), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8
+      )
+  ax.set_xlabel(xlabel)
+  ax.set_ylabel(ylabel)
+  ax.set_title(f"Pearson r = {r:.3f} (p = {p:.2g}, n = {m.size})")
+  ax.pearson_r = r
+  ax.pearson_p = p
+  return ax
