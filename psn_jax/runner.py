@@ -135,7 +135,8 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
     `variants`, `seeds`, `final_test_accuracy` (per seed for one variant,
     else a dict variant -> per seed), `history` (per-epoch metrics, arrays
     [variant][seed][epoch] or [seed][epoch]), `topology` (records),
-    `gradient` (per-layer per-neuron gradient norms of the last epoch),
+    `final_fan_ins` and `grad_norm_last_epoch` (per layer, per neuron: the
+    gradient concentration inputs),
     `wall_time_s`, `device`, `versions`.
   """
   single = variants is None
@@ -181,7 +182,7 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
     m = jax.device_get(metrics)
     for field in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
       history.setdefault(field, []).append(_to_list(getattr(m, field)))
-    history["grad_norm"] = [_to_list(g) for g in m.grad_norm]
+    history["grad_norm"] = {k: _to_list(g) for k, g in m.grad_norm.items()}
     bar.set_postfix(loss=f"{np.mean(m.train_loss):.4f}",
                     acc=f"{np.mean(m.test_accuracy):.4f}")
     if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.num_epochs:
@@ -225,9 +226,9 @@ def _results(config, variants, seeds, engine, state, history, single,
       "history": hist,
       "topology": topology,
       "final_fan_ins": fan_ins,
-      "gradient": {"grad_norm_last_epoch": [
-          _per_variant(np.asarray(g), n, single)
-          for g in history.get("grad_norm", [])]},
+      "grad_norm_last_epoch": {
+          k: _per_variant(g, n, single)
+          for k, g in history.get("grad_norm", {}).items()},
       "wall_time_s": wall_time,
       "device": str(jax.devices()[0].device_kind),
       "backend": jax.default_backend(),

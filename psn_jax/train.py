@@ -84,15 +84,18 @@ class TrainState(NamedTuple):
 
 
 class EpochMetrics(NamedTuple):
-  """Per-epoch metrics of one seed. `grad_norm`: per layer, (n_out,) mean over
-  the epoch's batches of each neuron's gradient L2 norm over its active
-  incoming weights (PSN gradient concentration)."""
+  """Per-epoch metrics of one seed.
+
+  `grad_norm` maps each layer name to an (n_out,) array: the mean over the
+  epoch's batches of each neuron's gradient L2 norm over its active incoming
+  weights (`tracking.neuron_grad_norms`; the PSN gradient concentration).
+  """
 
   train_loss: jax.Array
   train_accuracy: jax.Array
   test_loss: jax.Array
   test_accuracy: jax.Array
-  grad_norm: list
+  grad_norm: dict
 
 
 class Engine(NamedTuple):
@@ -289,7 +292,7 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
   def train_step(state, step, x, y):
     loss, logits, dense_grads = loss_and_grads(state.params, state.masks, x, y)
     accuracy = jnp.mean(jnp.argmax(logits, -1) == y)
-    grad_norm = tracking.neuron_grad_norm(dense_grads, state.masks)
+    grad_norm = tracking.neuron_grad_norms(dense_grads, state.masks)
     if dst_cfg.algorithm == "none":
       state = plain_step(state, step, dense_grads)
     else:
@@ -338,7 +341,7 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
     metrics = EpochMetrics(
         train_loss=loss.mean(), train_accuracy=accuracy.mean(),
         test_loss=test_loss, test_accuracy=test_accuracy,
-        grad_norm=[g.mean(axis=0) for g in grad_norm])
+        grad_norm=jax.tree.map(lambda g: g.mean(axis=0), grad_norm))
     return state, metrics
 
   def train(key: jax.Array, masks: Params,
