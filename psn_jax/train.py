@@ -110,6 +110,24 @@ class Engine(NamedTuple):
   record_steps: np.ndarray
 
 
+def fixed_order_sum(x: jax.Array, axis: int = 0) -> jax.Array:
+  """Sums `x` over `axis` by a fixed pairwise tree of elementwise adds.
+
+  XLA may reduce a batched (S, n) array in another order than an unbatched
+  (n,) one, so a plain `sum` can differ by an ulp between a seed run inside
+  `vmap` and the same seed run alone. Elementwise adds are the same IEEE
+  operations either way, so this sum is bitwise identical under `vmap`.
+  """
+  x = jnp.moveaxis(x, axis, 0)
+  n = x.shape[0]
+  size = 1 << max(n - 1, 0).bit_length()
+  x = jnp.pad(x, [(0, size - n)] + [(0, 0)] * (x.ndim - 1))
+  while x.shape[0] > 1:
+    half = x.shape[0] // 2
+    x = x[:half] + x[half:]
+  return x[0]
+
+
 def seed_key(seed: int) -> jax.Array:
   """The key of seed `seed`, passed to `Engine.init` / `Engine.train`.
 
@@ -250,8 +268,8 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
 
     def loss_fn(weights):
       logits = model.apply({"params": weights}, x)
-      loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
-      return loss, logits
+      losses = optax.softmax_cross_entropy_with_integer_labels(logits, y)
+      return fixed_order_sum(losses) / y.shape[0], logits
 
     weights = masks_lib.apply_masks(params, masks)
     (loss, logits), dense_grads = jax.value_and_grad(loss_fn, has_aux=True)(weights)
@@ -291,7 +309,7 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
 
   def train_step(state, step, x, y):
     loss, logits, dense_grads = loss_and_grads(state.params, state.masks, x, y)
-    accuracy = jnp.mean(jnp.argmax(logits, -1) == y)
+    accuracy = jnp.sum(jnp.argmax(logits, -1) == y) / y.shape[0]
     grad_norm = tracking.neuron_grad_norms(dense_grads, state.masks)
     if dst_cfg.algorithm == "none":
       state = plain_step(state, step, dense_grads)
@@ -315,10 +333,10 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
       logits = model.apply({"params": weights}, xc)
       loss = optax.softmax_cross_entropy_with_integer_labels(logits, yc)
       correct = jnp.argmax(logits, -1) == yc
-      return jnp.sum(jnp.where(vc, loss, 0)), jnp.sum(jnp.where(vc, correct, 0))
+      return fixed_order_sum(jnp.where(vc, loss, 0)), jnp.sum(vc & correct)
 
     loss_sum, correct = jax.lax.map(chunk_sums, (xs, ys, valid))
-    return loss_sum.sum() / n, correct.sum() / n
+    return fixed_order_sum(loss_sum) / n, correct.sum() / n
 
   def train_epoch(state: TrainState, data: Data,
                   epoch: jax.Array) -> tuple[TrainState, EpochMetrics]:
@@ -338,10 +356,11 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
         body, state, (jnp.arange(steps_per_epoch, dtype=jnp.int32), batches))
     test_loss, test_accuracy = evaluate(state.params, state.masks,
                                         data.x_test, data.y_test)
+    mean = lambda v: fixed_order_sum(v) / steps_per_epoch
     metrics = EpochMetrics(
-        train_loss=loss.mean(), train_accuracy=accuracy.mean(),
+        train_loss=mean(loss), train_accuracy=mean(accuracy),
         test_loss=test_loss, test_accuracy=test_accuracy,
-        grad_norm=jax.tree.map(lambda g: g.mean(axis=0), grad_norm))
+        grad_norm=jax.tree.map(mean, grad_norm))
     return state, metrics
 
   def train(key: jax.Array, masks: Params,

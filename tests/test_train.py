@@ -22,14 +22,15 @@ needs_data = pytest.mark.skipif(
     reason="PSN_DATA_DIR with mnist/ and fashion_mnist/ is not set")
 
 
-def synthetic_data(n=640, d=20, classes=3, seed=0) -> train_lib.Data:
-  """A learnable linear problem: y = argmax(x @ w)."""
+def synthetic_data(n_train=1024, n_test=256, d=20, classes=3,
+                   seed=0) -> train_lib.Data:
+  """A learnable linear problem: y = argmax(x @ w); chance is 1 / classes."""
   rng = np.random.default_rng(seed)
   w = rng.normal(size=(d, classes))
-  x = rng.normal(size=(n, d)).astype(np.float32)
+  x = rng.normal(size=(n_train + n_test, d)).astype(np.float32)
   y = np.argmax(x @ w, axis=1).astype(np.int32)
-  return train_lib.Data(jnp.asarray(x[:512]), jnp.asarray(y[:512]),
-                        jnp.asarray(x[512:]), jnp.asarray(y[512:]))
+  return train_lib.Data(jnp.asarray(x[:n_train]), jnp.asarray(y[:n_train]),
+                        jnp.asarray(x[n_train:]), jnp.asarray(y[n_train:]))
 
 
 def small_config(optimizer="adam", algorithm="none", epochs=3):
@@ -38,7 +39,7 @@ def small_config(optimizer="adam", algorithm="none", epochs=3):
   c.batch_size = 32
   c.num_epochs = epochs
   c.optim.name = optimizer
-  c.optim.learning_rate = 0.05 if optimizer == "sgd" else 5e-3
+  c.optim.learning_rate = 0.2 if optimizer == "sgd" else 2e-2
   c.optim.weight_decay = 1e-3
   c.dst.algorithm = algorithm
   c.dst.delta_t = 5
@@ -86,8 +87,8 @@ def test_masked_weights_and_optimizer_state_stay_exactly_zero(optimizer,
   state, metrics = jax.jit(jax.vmap(engine.train, in_axes=(0, 0, None)))(
       keys, masks, data)
   _assert_exactly_masked(state, start_counts)
-  # 4 epochs x 16 steps; it learned something.
-  assert np.all(np.asarray(metrics.test_accuracy[:, -1]) > 0.6)
+  # 4 epochs x 32 steps: far above chance (1/3).
+  assert np.all(np.asarray(metrics.test_accuracy[:, -1]) > 0.75)
   if algorithm != "none":
     changed = np.any(np.asarray(jax.tree.leaves(state.masks)[1]) !=
                      np.asarray(jax.tree.leaves(masks)[1]))
@@ -106,9 +107,30 @@ def test_vmapped_seed_equals_single_seed_and_is_deterministic():
   for s in range(3):
     one_state, one_metrics = single(keys[s], jax.tree.map(lambda a: a[s], masks),
                                     data)
+    # The whole training state is bitwise equal, and so is every metric but
+    # the test loss: XLA fuses the evaluation's log-softmax differently for a
+    # batched array, which can move that one float by an ulp on the CPU.
     chex.assert_trees_all_equal(jax.tree.map(lambda a: a[s], state), one_state)
-    chex.assert_trees_all_equal(jax.tree.map(lambda a: a[s], metrics),
-                                one_metrics)
+    batched = jax.tree.map(lambda a: a[s], metrics)
+    chex.assert_trees_all_equal(batched._replace(test_loss=0),
+                                one_metrics._replace(test_loss=0))
+    np.testing.assert_allclose(batched.test_loss, one_metrics.test_loss,
+                               rtol=2e-7)
+
+
+def test_fused_run_equals_epoch_loop():
+  """`train` (a scan over epochs) and the runner's per-epoch calls agree."""
+  data = synthetic_data()
+  engine, keys, masks = build(small_config("sgd", "rigl"), data, seeds=[0, 1])
+  fused, fused_metrics = jax.jit(jax.vmap(engine.train, in_axes=(0, 0, None)))(
+      keys, masks, data)
+  state = jax.jit(jax.vmap(engine.init))(keys, masks)
+  epoch_fn = jax.jit(jax.vmap(engine.train_epoch, in_axes=(0, None, None)))
+  for epoch in range(3):
+    state, metrics = epoch_fn(state, data, jnp.int32(epoch))
+  chex.assert_trees_all_equal(fused, state)
+  np.testing.assert_array_equal(fused_metrics.test_accuracy[:, -1],
+                                metrics.test_accuracy)
 
 
 def test_seed_in_a_larger_batch_equals_seed_alone():
@@ -155,7 +177,7 @@ def test_fan_in_aware_init_scales_each_neuron_to_its_fan_in():
   data = synthetic_data(d=400)
   config = small_config()
   config.hidden = (256,)
-  spec = train_lib.DataSpec(512, 400, 3)
+  spec = train_lib.DataSpec(1024, 400, 3)
   engine = train_lib.make_train(config, spec)
   params_shape = runner._params_shape(engine, 400)
   masks = masks_lib.make_masks(jax.random.PRNGKey(0), params_shape, sparsity=0.9,
@@ -188,7 +210,6 @@ def test_fashion_mnist_90_percent_sparse_accuracy(tmp_path):
   config = train_config.get_config("quick")
   config.dataset = "fashion_mnist"
   config.num_seeds = 1
-  config.num_epochs = 2
   results = runner.run(config, str(tmp_path), progress=False)
   assert results["final_test_accuracy"][0] > 0.85, results["final_test_accuracy"]
 
