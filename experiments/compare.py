@@ -20,7 +20,9 @@ cli.define_flags("configs/compare.py:quick")
 def body(flags) -> None:
   from psn_jax import runner, stats, utils
   config = flags.config
-  variants = [runner.Variant(name=n, sparsity=s, distribution=d, profile=p, cv=cv)
+  variants = [runner.Variant(name=n, sparsity=s, distribution=d, profile=p, cv=cv,
+                             dense_first=config.dense_first,
+                             dense_last=config.dense_last)
               for n, s, d, p, cv in config.variants]
   results = runner.run(config, flags.workdir, variants=variants,
                        resume=flags.resume, data_dir=flags.data_dir,
