@@ -135,8 +135,9 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
     `variants`, `seeds`, `final_test_accuracy` (per seed for one variant,
     else a dict variant -> per seed), `history` (per-epoch metrics, arrays
     [variant][seed][epoch] or [seed][epoch]), `topology` (records),
-    `final_fan_ins` and `grad_norm_last_epoch` (per layer, per neuron: the
-    gradient concentration inputs),
+    `final_fan_ins` (per layer, per neuron) and `grad_norm_mean` (per layer,
+    per neuron: the gradient norm over active inputs, averaged over all
+    training batches; PSN gradient concentration),
     `wall_time_s`, `device`, `versions`.
   """
   single = variants is None
@@ -182,7 +183,12 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
     m = jax.device_get(metrics)
     for field in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
       history.setdefault(field, []).append(_to_list(getattr(m, field)))
-    history["grad_norm"] = {k: _to_list(g) for k, g in m.grad_norm.items()}
+    # Running sum over epochs of each epoch's per-neuron mean gradient norm
+    # (epochs have equal step counts, so sum / epochs is the training mean).
+    history["grad_norm_sum"] = {
+        k: _to_list(np.add(history.get("grad_norm_sum", {}).get(k, 0.0),
+                           np.asarray(g, np.float64)))
+        for k, g in m.grad_norm.items()}
     bar.set_postfix(loss=f"{np.mean(m.train_loss):.4f}",
                     acc=f"{np.mean(m.test_accuracy):.4f}")
     if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.num_epochs:
@@ -208,7 +214,7 @@ def _results(config, variants, seeds, engine, state, history, single,
   n = len(variants)
   # history[field] is [epoch][variant * seed]; store [variant][seed][epoch].
   hist = {k: _per_variant(np.swapaxes(np.asarray(v), 0, 1), n, single)
-          for k, v in history.items() if k != "grad_norm"}
+          for k, v in history.items() if k != "grad_norm_sum"}
   final = np.asarray(history["test_accuracy"][-1])
   final_acc = _per_variant(final, n, single)
   records = jax.device_get(state.records)
@@ -226,9 +232,9 @@ def _results(config, variants, seeds, engine, state, history, single,
       "history": hist,
       "topology": topology,
       "final_fan_ins": fan_ins,
-      "grad_norm_last_epoch": {
-          k: _per_variant(g, n, single)
-          for k, g in history.get("grad_norm", {}).items()},
+      "grad_norm_mean": {
+          k: _per_variant(np.asarray(g) / config.num_epochs, n, single)
+          for k, g in history.get("grad_norm_sum", {}).items()},
       "wall_time_s": wall_time,
       "device": str(jax.devices()[0].device_kind),
       "backend": jax.default_backend(),
