@@ -8,11 +8,51 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from psn_jax import utils
+
 Params = Any
 
 # He et al. 2015 for ReLU layers; LeCun for the linear output layer.
 _HIDDEN_INIT = nn.initializers.variance_scaling(2.0, "fan_in", "truncated_normal")
 _OUTPUT_INIT = nn.initializers.variance_scaling(1.0, "fan_in", "truncated_normal")
+
+
+@jax.custom_vjp
+def add_bias(y: jax.Array, bias: jax.Array) -> jax.Array:
+  """`y + bias` whose bias gradient is a fixed-order sum over the batch.
+
+  Autodiff would reduce the (batch, n_out) cotangent with a plain `sum`, which
+  XLA may order differently for a seed inside `vmap` than for the same seed
+  alone; `utils.fixed_order_sum` makes a seed's training bitwise the same
+  either way.
+  """
+  return y + bias
+
+
+def _add_bias_fwd(y, bias):
+  return y + bias, None
+
+
+def _add_bias_bwd(_, g):
+  return g, utils.fixed_order_sum(g.reshape(-1, g.shape[-1]), axis=0)
+
+
+add_bias.defvjp(_add_bias_fwd, _add_bias_bwd)
+
+
+class Dense(nn.Module):
+  """`x @ kernel + bias` with a (n_in, n_out) kernel; see `add_bias`."""
+
+  features: int
+  kernel_init: nn.initializers.Initializer = _HIDDEN_INIT
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    kernel = self.param("kernel", self.kernel_init,
+                        (x.shape[-1], self.features), jnp.float32)
+    bias = self.param("bias", nn.initializers.zeros, (self.features,),
+                      jnp.float32)
+    return add_bias(x @ kernel, bias)
 
 
 class MLP(nn.Module):
@@ -35,8 +75,8 @@ class MLP(nn.Module):
   def __call__(self, x: jax.Array) -> jax.Array:
     """Maps `x` of shape (batch, n_in) to logits of shape (batch, num_classes)."""
     for width in self.hidden:
-      x = nn.relu(nn.Dense(width, kernel_init=_HIDDEN_INIT)(x))
-    return nn.Dense(self.num_classes, kernel_init=_OUTPUT_INIT)(x)
+      x = nn.relu(Dense(width, kernel_init=_HIDDEN_INIT)(x))
+    return Dense(self.num_classes, kernel_init=_OUTPUT_INIT)(x)
 
 
 def rescale_for_fan_in(params: Params, masks: Params) -> Params:

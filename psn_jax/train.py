@@ -39,6 +39,7 @@ from psn_jax import dst
 from psn_jax import masks as masks_lib
 from psn_jax import models
 from psn_jax import tracking
+from psn_jax import utils
 
 Params = Any
 PyTree = Any
@@ -108,24 +109,6 @@ class Engine(NamedTuple):
   dst_config: dst.DSTConfig
   steps_per_epoch: int
   record_steps: np.ndarray
-
-
-def fixed_order_sum(x: jax.Array, axis: int = 0) -> jax.Array:
-  """Sums `x` over `axis` by a fixed pairwise tree of elementwise adds.
-
-  XLA may reduce a batched (S, n) array in another order than an unbatched
-  (n,) one, so a plain `sum` can differ by an ulp between a seed run inside
-  `vmap` and the same seed run alone. Elementwise adds are the same IEEE
-  operations either way, so this sum is bitwise identical under `vmap`.
-  """
-  x = jnp.moveaxis(x, axis, 0)
-  n = x.shape[0]
-  size = 1 << max(n - 1, 0).bit_length()
-  x = jnp.pad(x, [(0, size - n)] + [(0, 0)] * (x.ndim - 1))
-  while x.shape[0] > 1:
-    half = x.shape[0] // 2
-    x = x[:half] + x[half:]
-  return x[0]
 
 
 def seed_key(seed: int) -> jax.Array:
@@ -269,7 +252,7 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
     def loss_fn(weights):
       logits = model.apply({"params": weights}, x)
       losses = optax.softmax_cross_entropy_with_integer_labels(logits, y)
-      return fixed_order_sum(losses) / y.shape[0], logits
+      return utils.fixed_order_sum(losses) / y.shape[0], logits
 
     weights = masks_lib.apply_masks(params, masks)
     (loss, logits), dense_grads = jax.value_and_grad(loss_fn, has_aux=True)(weights)
@@ -333,10 +316,10 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
       logits = model.apply({"params": weights}, xc)
       loss = optax.softmax_cross_entropy_with_integer_labels(logits, yc)
       correct = jnp.argmax(logits, -1) == yc
-      return fixed_order_sum(jnp.where(vc, loss, 0)), jnp.sum(vc & correct)
+      return utils.fixed_order_sum(jnp.where(vc, loss, 0)), jnp.sum(vc & correct)
 
     loss_sum, correct = jax.lax.map(chunk_sums, (xs, ys, valid))
-    return fixed_order_sum(loss_sum) / n, correct.sum() / n
+    return utils.fixed_order_sum(loss_sum) / n, correct.sum() / n
 
   def train_epoch(state: TrainState, data: Data,
                   epoch: jax.Array) -> tuple[TrainState, EpochMetrics]:
@@ -356,7 +339,7 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
         body, state, (jnp.arange(steps_per_epoch, dtype=jnp.int32), batches))
     test_loss, test_accuracy = evaluate(state.params, state.masks,
                                         data.x_test, data.y_test)
-    mean = lambda v: fixed_order_sum(v) / steps_per_epoch
+    mean = lambda v: utils.fixed_order_sum(v) / steps_per_epoch
     metrics = EpochMetrics(
         train_loss=mean(loss), train_accuracy=mean(accuracy),
         test_loss=test_loss, test_accuracy=test_accuracy,

@@ -8,6 +8,7 @@ import tempfile
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -61,3 +62,21 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     if os.path.exists(tmp):
       os.remove(tmp)
     raise
+
+
+def fixed_order_sum(x: jax.Array, axis: int = 0) -> jax.Array:
+  """Sums `x` over `axis` by a fixed pairwise tree of elementwise adds.
+
+  XLA may reduce a batched (S, n) array in another order than an unbatched
+  (n,) one, so a plain `sum` can differ by an ulp between a seed run inside
+  `vmap` and the same seed run alone. Elementwise adds are the same IEEE
+  operations either way, so this sum is bitwise identical under `vmap`.
+  """
+  x = jnp.moveaxis(x, axis, 0)
+  n = x.shape[0]
+  size = 1 << max(n - 1, 0).bit_length()
+  x = jnp.pad(x, [(0, size - n)] + [(0, 0)] * (x.ndim - 1))
+  while x.shape[0] > 1:
+    half = x.shape[0] // 2
+    x = x[:half] + x[half:]
+  return x[0]

@@ -98,13 +98,13 @@ def test_masked_weights_and_optimizer_state_stay_exactly_zero(optimizer,
 def test_vmapped_seed_equals_single_seed_and_is_deterministic():
   data = synthetic_data()
   config = small_config("sgd", "rigl")
-  engine, keys, masks = build(config, data, seeds=[3, 4, 5], profile="linear")
+  engine, keys, masks = build(config, data, seeds=[3, 4, 5, 6], profile="linear")
   run_all = jax.jit(jax.vmap(engine.train, in_axes=(0, 0, None)))
   state, metrics = run_all(keys, masks, data)
   again, _ = run_all(keys, masks, data)
   chex.assert_trees_all_equal(state, again)
   single = jax.jit(engine.train)
-  for s in range(3):
+  for s in range(4):
     one_state, one_metrics = single(keys[s], jax.tree.map(lambda a: a[s], masks),
                                     data)
     # The whole training state is bitwise equal, and so is every metric but
@@ -213,3 +213,22 @@ def test_fashion_mnist_90_percent_sparse_accuracy(tmp_path):
   results = runner.run(config, str(tmp_path), progress=False)
   assert results["final_test_accuracy"][0] > 0.85, results["final_test_accuracy"]
 
+
+
+@needs_data
+def test_rigl_from_erk_on_mnist_is_within_1_5_percent_of_dense(tmp_path):
+  """Dense and RigL-from-ERK share one program: on an all-True mask RigL
+  regrows exactly what it drops, so the dense variant stays dense."""
+  config = train_config.get_config("quick")
+  config.dataset = "mnist"
+  config.num_seeds = 1
+  config.dst.algorithm = "rigl"
+  variants = [runner.Variant("dense", 0.0),
+              runner.Variant("rigl_erk", 0.9, distribution="erk")]
+  results = runner.run(config, str(tmp_path), variants=variants, progress=False)
+  acc = results["final_test_accuracy"]
+  assert acc["dense"][0] - acc["rigl_erk"][0] < 0.015, acc
+  fan_ins = results["final_fan_ins"][0]  # [variant][seed][n_out], layer 0
+  assert min(fan_ins[0][0]) == 784  # dense stayed dense
+  cv = results["topology"]["records"]["Dense_0"]["fan_in_cv"][1][0]
+  assert cv[-1] > cv[0] + 0.1, cv  # RigL moved the ERK fan-ins
