@@ -16,4 +16,4 @@ python3 -m experiments.equilibrium --config configs/train.py:rigl \
     --config.num_seeds=5 --workdir "$work/eq" --noprogress
 cp "$work/eq/summary.json" "$out/equilibrium_summary.json"
 cp "$work/eq/equilibrium.json" "$out/equilibrium.json"
-python3 benchmarks/throughput.py --seeds 1,2,4,8,16,32,64 --epochs 2 --loop-seeds 1
+python3 -m benchmarks.throughput --seeds 1,2,4,8,16,32,64 --epochs 2 --loop-seeds 1

@@ -12,8 +12,8 @@ apart (each configuration is run once to compile, then timed):
   static sparse epoch at the same S, and one mask-update step against one
   plain step (a step function jitted on its own, timed over many calls).
 
-  python benchmarks/throughput.py                  # S = 1, 2, 4, 8
-  python benchmarks/throughput.py --seeds 1,2,4,8,16,32 --epochs 2
+  python -m benchmarks.throughput                  # S = 1, 2, 4, 8
+  python -m benchmarks.throughput --seeds 1,2,4,8,16,32 --epochs 2
 """
 
 from __future__ import annotations

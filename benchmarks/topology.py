@@ -10,7 +10,7 @@ are one core's seconds; pass `--threads N` to change that.
 Goal: NNSTD of two such networks < 1 s, every measure < 1 s.
 
 Usage:
-  python benchmarks/topology.py [--repeats 3] [--threads 1] [--seed 0]
+  python -m benchmarks.topology [--repeats 3] [--threads 1] [--seed 0]
 """
 
 from __future__ import annotations
