@@ -94,6 +94,17 @@ def kernel_paths(params: Any) -> list[Path]:
   return sorted(paths, key=_natural)
 
 
+def named_kernels(tree: Any) -> list[tuple[str, Any]]:
+  """(name, kernel leaf) pairs in forward order, leaves untouched.
+
+  The name is the kernel's path without its final "kernel", joined by "/"
+  (e.g. "Dense_0"). Unlike `layer_masks`, leaves are not converted, so this
+  works on traced arrays inside `jit`.
+  """
+  by_path = dict(_leaves(tree))
+  return [("/".join(p[:-1]), by_path[p]) for p in kernel_paths(tree)]
+
+
 def layer_masks(masks: Any) -> list[Any]:
   """The kernel leaves of a mask pytree, in forward order.
 

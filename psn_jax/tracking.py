@@ -23,13 +23,14 @@ not say how either was measured, so the choices below are ours.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from psn_jax import masks as masks_lib
 
 __all__ = [
   "fan_in_histogram_edges",
@@ -45,25 +46,6 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 
-def _natural_key(name: str) -> tuple:
-  """Sort key that orders digit runs numerically: Dense_2 < Dense_10."""
-  parts = re.split(r"(\d+)", name)
-  return tuple(int(p) if p.isdigit() else p for p in parts)
-
-
-def _path_name(path: tuple) -> str:
-  """Joins a key path (without its final "kernel") into "a/b" form."""
-  out = []
-  for k in path:
-    for attr in ("key", "name", "idx"):
-      if hasattr(k, attr):
-        out.append(str(getattr(k, attr)))
-        break
-    else:
-      out.append(str(k))
-  return "/".join(out)
-
-
 def _kernels(tree: Any) -> list[tuple[str, Any]]:
   """(name, kernel) pairs of a params/mask pytree, in natural layer order.
 
@@ -72,15 +54,9 @@ def _kernels(tree: Any) -> list[tuple[str, Any]]:
   """
   if isinstance(tree, (list, tuple)):
     return [(f"layer_{i}", x) for i, x in enumerate(tree)]
-  leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
-  items = []
-  for path, leaf in leaves:
-    last = path[-1] if path else None
-    if getattr(last, "key", None) == "kernel":
-      items.append((_path_name(path[:-1]), leaf))
+  items = masks_lib.named_kernels(tree)
   if not items:
     raise ValueError("masks must contain 'kernel' leaves, got none")
-  items.sort(key=lambda kv: _natural_key(kv[0]))
   return items
 
 

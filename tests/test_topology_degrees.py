@@ -10,15 +10,10 @@ from hypothesis import strategies as st
 from psn_jax.topology import LayerDegrees, cv, degree_stats, gini
 from psn_jax.topology.degrees import _as_layers
 
+from helpers import mask_from_input_sets as _mask
+
 _SETTINGS = settings(max_examples=40, deadline=None)
 
-
-def _mask(cols: list[set[int]], n_in: int) -> np.ndarray:
-  """(n_in, n_out) mask from each output neuron's input set."""
-  m = np.zeros((n_in, len(cols)), dtype=bool)
-  for j, s in enumerate(cols):
-    m[sorted(s), j] = True
-  return m
 
 
 def test_gini_and_cv_hand_values():

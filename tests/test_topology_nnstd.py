@@ -11,14 +11,10 @@ from scipy.optimize import linear_sum_assignment
 
 from psn_jax.topology import NNSTDResult, jaccard_cost, nnstd, nnstd_matrix
 
+from helpers import mask_from_input_sets as _mask
+
 _SETTINGS = settings(max_examples=30, deadline=None)
 
-
-def _mask(cols: list[set[int]], n_in: int) -> np.ndarray:
-  m = np.zeros((n_in, len(cols)), dtype=bool)
-  for j, s in enumerate(cols):
-    m[sorted(s), j] = True
-  return m
 
 
 def _note_example():

@@ -12,14 +12,10 @@ from hypothesis import strategies as st
 from psn_jax.topology import (ScatterResult, junction_scatter, network_scatter,
                               path_counts, windows_1d, windows_2d)
 
+from helpers import mask_from_input_sets as _mask
+
 _SETTINGS = settings(max_examples=40, deadline=None)
 
-
-def _mask(cols: list[set[int]], n_in: int) -> np.ndarray:
-  m = np.zeros((n_in, len(cols)), dtype=bool)
-  for j, s in enumerate(cols):
-    m[sorted(s), j] = True
-  return m
 
 
 def test_note_block_and_spread_patterns():
