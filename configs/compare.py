@@ -5,7 +5,9 @@
 Variants (`:quick` for a CPU in minutes, `:paper` for a GPU): dense, uniform
 random, ERK and two PSN profiles at CV 1.0, at 90% sparsity. `:gradient` (for
 `experiments.gradient_hierarchy`): uniform and PSN profiles over a range of
-fan-in CVs. Every variant and seed trains in the same vmapped program.
+fan-in CVs. `:starts` (for `experiments.rigl_starts`): RigL with a constant
+drop fraction through all of training from several starts at the same ERK
+layer budgets. Every variant and seed trains in the same vmapped program.
 
 The class layer (100 -> 10) stays dense (`dense_last`): PSN profiles shape the
 receptive fields of hidden neurons, and a CV-1 profile over ten class neurons
@@ -22,9 +24,9 @@ from configs import train as train_config
 
 def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
   """Returns the ConfigDict of `variant` (quick, paper, gradient)."""
-  if variant not in ("quick", "paper", "gradient"):
-    raise ValueError(
-        f"config variant must be one of quick, paper, gradient, got {variant!r}")
+  if variant not in ("quick", "paper", "gradient", "starts"):
+    raise ValueError("config variant must be one of quick, paper, gradient, "
+                     f"starts, got {variant!r}")
   base = "quick" if variant == "quick" else "paper"
   c = train_config.get_config(base)
   c.dataset = "fashion_mnist"
@@ -51,4 +53,19 @@ def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
                              ("exponential", (1.0,)), ("sigmoid", (0.8,)),
                              ("linear", (0.5,)), ("cosine", (1.0,)))
         for cv in cvs]
+  if variant == "starts":
+    c.num_seeds = 3
+    c.num_epochs = 30
+    c.dense_last = False
+    c.dst.algorithm = "rigl"
+    c.dst.drop_schedule = "constant"
+    c.dst.t_end_fraction = 1.0
+    c.variants = [
+        ("uniform", 0.9, "erk", "uniform", None),
+        ("erdos_renyi", 0.9, "erk", "erdos_renyi", None),
+        ("lognormal_cv0.5", 0.9, "erk", "lognormal", 0.5),
+        ("lognormal_cv1.5", 0.9, "erk", "lognormal", 1.5),
+        ("gaussian_cv1.0", 0.9, "erk", "gaussian", 1.0),
+        ("power_law_cv1.5", 0.9, "erk", "power_law", 1.5),
+    ]
   return c
