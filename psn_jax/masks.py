@@ -38,6 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from psn_jax import graphs
 from psn_jax import profiles
 from psn_jax.utils import numpy_rng
 
@@ -341,12 +342,11 @@ def make_masks(key: jax.Array, params: Any, *, sparsity: float,
       layers.append(np.ones((n_in, n_out), dtype=bool))
       continue
     hub_key, input_key = layer_keys(key, l)
-    rng = numpy_rng(input_key)
     if profile == "erdos_renyi":
-      flat = np.zeros(n_in * n_out, dtype=bool)
-      flat[rng.choice(n_in * n_out, size=k, replace=False)] = True
-      layers.append(flat.reshape(n_in, n_out))
+      layers.append(graphs.erdos_renyi(input_key, n_in, n_out,
+                                       density=k / (n_in * n_out)))
       continue
+    rng = numpy_rng(input_key)
     if k < n_out:
       raise ValueError(
           f"sparsity={sparsity:g} leaves kernel {'/'.join(paths[l])} "
