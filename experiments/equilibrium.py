@@ -79,6 +79,20 @@ def settle_summary(results: dict, variant_index: int, record_every: int) -> dict
           for name, row in per_layer.items()}
 
 
+def _plot_first_layer(results: dict, config, path: str) -> None:
+  """Fan-in histogram over the run, first layer, ERK start, first seed."""
+  from psn_jax import data, plots, tracking
+  names, records, _ = run_records(results, 0, 0)
+  ax = plots.fan_in_evolution({
+      "hist": np.asarray(records[0]["fan_in_hist"]),
+      "bin_edges": tracking.fan_in_histogram_edges(
+          data.input_dim(config.dataset), config.track.hist_bins),
+      "steps": np.asarray(records[0]["steps"]),
+      "cv": np.asarray(records[0]["fan_in_cv"])}, log=True)
+  ax.set_title(f"RigL from ERK, {names[0]}, seed {results['seeds'][0]}")
+  plots.save(ax, path)
+
+
 def body(flags) -> None:
   from psn_jax import equilibrium, runner, stats, utils
   config, workdir = flags.config, flags.workdir
@@ -121,6 +135,7 @@ def body(flags) -> None:
                    "lognormal_matched": settle_summary(stage2, 0, every)},
   }
   utils.write_json_atomic(os.path.join(workdir, "summary.json"), summary)
+  _plot_first_layer(stage1, config, os.path.join(workdir, "fan_in_evolution.png"))
   print(stats.summary_table(acc))
   print(f"lognormal(matched) - ERK, paired over {paired.n} seeds: "
         f"{100 * paired.mean_diff:+.2f}% (t = {paired.t:.2f}, p = {paired.p:.3f}, "
