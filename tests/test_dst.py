@@ -584,3 +584,70 @@ def test_reset_where(name, opt, n_reset):
   others_new = [x for x in jax.tree.leaves(out) if np.ndim(x) == 0]
   _assert_trees_equal(others_new, others_old)
   assert len(jax.tree.leaves(out)) == len(others_old) + n_reset * n_param_leaves
+
+
+# ----------------------------------------------------------------------------
+# The radix select against a NumPy lexsort.
+
+
+@functools.partial(jax.jit, static_argnames="n_bits")
+def _select_all_k(keys, n_bits):
+  """`_smallest_k` for every k in 0..n, vmapped over key sets and over k."""
+  n = keys[0].shape[-1]
+  def one(ks, k):
+    return dst._smallest_k(list(zip(ks, n_bits)), k)
+  per_k = jax.vmap(one, in_axes=(None, 0))
+  return jax.vmap(per_k, in_axes=(0, None))(keys, jnp.arange(n + 1, dtype=jnp.int32))
+
+
+@hypothesis.settings(max_examples=25, deadline=None, derandomize=True,
+                     suppress_health_check=[hypothesis.HealthCheck.too_slow])
+@hypothesis.given(
+    n_bits=st.sampled_from([(1,), (2,), (0, 2), (1, 31), (2, 31, 32), (1, 31, 32),
+                            (32, 3), (32,)]),
+    n=st.sampled_from([1, 2, 5, 37, 64]),
+    n_distinct=st.integers(1, 6),
+    seed=st.integers(0, 2**31 - 1))
+def test_smallest_k_matches_lexsort(n_bits, n, n_distinct, seed):
+  rng = np.random.default_rng(seed)
+  batch = 3
+  keys = []
+  for bits in n_bits:
+    # A few distinct values spread over the whole bit range, so ties are common
+    # and every bit of the bisection matters (the extremes included).
+    pool = np.unique(np.concatenate([
+        [0, 2**bits - 1], rng.integers(0, 2**bits, n_distinct, dtype=np.uint64)]))
+    pool = pool[rng.permutation(len(pool))[:n_distinct]]
+    keys.append(pool[rng.integers(0, len(pool), (batch, n))].astype(np.uint32))
+  got = np.asarray(_select_all_k(tuple(jnp.asarray(x) for x in keys), n_bits))
+  assert got.shape == (batch, n + 1, n)
+  for b in range(batch):
+    # np.lexsort sorts by the last key first: flat index last = least significant.
+    order = np.lexsort([np.arange(n)] + [x[b] for x in keys[::-1]])
+    for k in range(n + 1):
+      want = np.zeros(n, bool)
+      want[order[:k]] = True
+      np.testing.assert_array_equal(got[b, k], want, err_msg=f"b={b} k={k}")
+
+
+@pytest.mark.parametrize("values", [
+    [0.0, -0.0, 1e-45, -1e-45, 1e-40, 1.0, -1.0, np.inf, -np.inf, np.nan, -np.nan,
+     3.0, 2.0, 0.5, -0.5, np.float32(np.finfo(np.float32).max)],
+])
+def test_float_keys_order_like_sort(values):
+  x = np.asarray(values, np.float32)
+  asc = np.asarray(jax.jit(dst._ascending_key)(x)).astype(np.int64)
+  desc = np.asarray(jax.jit(dst._descending_key)(x)).astype(np.int64)
+  assert asc.max() < 2**31 and desc.max() < 2**31
+  a = np.abs(x.astype(np.float64))
+  for i in range(len(x)):
+    for j in range(len(x)):
+      if np.isnan(a[i]) or np.isnan(a[j]):
+        # NaNs tie with each other and come after everything else, both ways.
+        both = np.isnan(a[i]) and np.isnan(a[j])
+        assert (asc[i] == asc[j]) == both and (desc[i] == desc[j]) == both
+        assert (asc[i] > asc[j]) == (desc[i] > desc[j]) == (np.isnan(a[i]) and not both)
+      else:
+        cmp = int(a[i] > a[j]) - int(a[i] < a[j])
+        assert int(asc[i] > asc[j]) - int(asc[i] < asc[j]) == cmp
+        assert int(desc[i] > desc[j]) - int(desc[i] < desc[j]) == -cmp
