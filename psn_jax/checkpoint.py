@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import jax
 import orbax.checkpoint as ocp
 
 
@@ -70,4 +69,4 @@ def restore_latest(mngr: ocp.CheckpointManager, abstract_state: Any,
         f"({details}); use a new --workdir or the same config")
   restored = mngr.restore(step, args=ocp.args.Composite(
       state=ocp.args.StandardRestore(abstract_state)))["state"]
-  return jax.tree.map(lambda a: a, restored), meta
+  return restored, meta

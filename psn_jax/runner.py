@@ -67,10 +67,8 @@ def validate(config: ml_collections.ConfigDict,
     raise ValueError(f"hidden must be a non-empty list of widths >= 1, "
                      f"got {tuple(config.hidden)!r}")
   for v in variants:
-    if v.sparsity == 0 and v.name == "dense":
-      continue
-    if not 0 < v.sparsity < 1:
-      raise ValueError(f"sparsity must be in (0, 1), got {v.sparsity!r}")
+    if not 0 <= v.sparsity < 1:
+      raise ValueError(f"sparsity must be in [0, 1) (0: dense), got {v.sparsity!r}")
     if v.distribution not in masks_lib.DISTRIBUTIONS:
       raise ValueError(
           f"distribution must be one of {', '.join(masks_lib.DISTRIBUTIONS)}, "
@@ -141,6 +139,8 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
     `wall_time_s`, `device`, `versions`.
   """
   single = variants is None
+  if single and not 0 < config.sparsity < 1:
+    raise ValueError(f"sparsity must be in (0, 1), got {config.sparsity!r}")
   variants = [variant_from_config(config)] if single else list(variants)
   validate(config, variants)
   t0 = time.time()
