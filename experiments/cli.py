@@ -24,6 +24,21 @@ def define_flags(default_config: str) -> None:
   flags.DEFINE_bool("progress", True, "Show a progress bar.")
 
 
+def run_variants(flags: flags.FlagValues) -> tuple[list, dict]:
+  """Trains the config's `variants` (name, sparsity, distribution, profile,
+  cv) in one program; returns the `runner.Variant`s and the results."""
+  from psn_jax import runner
+  config = flags.config
+  variants = [runner.Variant(name=n, sparsity=s, distribution=d, profile=p, cv=cv,
+                             dense_first=config.dense_first,
+                             dense_last=config.dense_last)
+              for n, s, d, p, cv in config.variants]
+  results = runner.run(config, flags.workdir, variants=variants,
+                       resume=flags.resume, data_dir=flags.data_dir,
+                       progress=flags.progress)
+  return variants, results
+
+
 def fail(message: str) -> None:
   """Prints `error: message` as one line and exits with status 2."""
   print(f"error: {' '.join(str(message).split())}", file=sys.stderr)

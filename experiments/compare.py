@@ -18,15 +18,9 @@ cli.define_flags("configs/compare.py:quick")
 
 
 def body(flags) -> None:
-  from psn_jax import runner, stats, utils
+  from psn_jax import stats, utils
   config = flags.config
-  variants = [runner.Variant(name=n, sparsity=s, distribution=d, profile=p, cv=cv,
-                             dense_first=config.dense_first,
-                             dense_last=config.dense_last)
-              for n, s, d, p, cv in config.variants]
-  results = runner.run(config, flags.workdir, variants=variants,
-                       resume=flags.resume, data_dir=flags.data_dir,
-                       progress=flags.progress)
+  _, results = cli.run_variants(flags)
   table = stats.summary_table(results["final_test_accuracy"])
   utils.write_text_atomic(os.path.join(flags.workdir, "table.txt"), table + "\n")
   print(f"{config.dataset}, {config.num_seeds} seeds, {config.num_epochs} epochs, "

@@ -27,15 +27,10 @@ cli.define_flags("configs/compare.py:gradient")
 
 
 def body(flags) -> None:
-  from psn_jax import plots, runner, utils
+  from psn_jax import plots, utils
   from psn_jax.topology import concentration as conc
   config = flags.config
-  variants = [runner.Variant(name=n, sparsity=s, distribution=d, profile=p, cv=cv,
-                             dense_last=config.dense_last)
-              for n, s, d, p, cv in config.variants]
-  results = runner.run(config, flags.workdir, variants=variants,
-                       resume=flags.resume, data_dir=flags.data_dir,
-                       progress=flags.progress)
+  variants, results = cli.run_variants(flags)
   layers = sorted(results["grad_norm_mean"])[:len(config.hidden)]  # hidden only
   rows, points = [], {name: ([], [], []) for name in layers}
   for v, variant in enumerate(variants):

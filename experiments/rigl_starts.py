@@ -25,17 +25,10 @@ cli.define_flags("configs/compare.py:starts")
 
 
 def body(flags) -> None:
-  import matplotlib
-  matplotlib.use("Agg")
   from matplotlib.figure import Figure
-  from psn_jax import plots, runner, utils
+  from psn_jax import plots, utils
   config = flags.config
-  variants = [runner.Variant(name=n, sparsity=s, distribution=d, profile=p, cv=cv,
-                             dense_last=config.dense_last)
-              for n, s, d, p, cv in config.variants]
-  results = runner.run(config, flags.workdir, variants=variants,
-                       resume=flags.resume, data_dir=flags.data_dir,
-                       progress=flags.progress)
+  variants, results = cli.run_variants(flags)
   records = results["topology"]["records"]
   layers = sorted(records, key=lambda n: int(n.split("_")[-1]))
   updates = np.arange(len(results["topology"]["steps"])) * config.track.record_every
