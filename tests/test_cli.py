@@ -108,3 +108,20 @@ def test_resume_refuses_a_checkpoint_of_another_config(tmp_path):
   assert other.returncode == 2
   line, = other.stderr.strip().splitlines()
   assert "checkpoint" in line and "num_seeds" in line
+
+
+@needs_data
+def test_compare_trains_every_variant_in_one_program_and_writes_a_table(tmp_path):
+  result = cli(["--config.hidden=(16,)", "--config.batch_size=500",
+                "--config.num_epochs=1", "--config.num_seeds=2",
+                "--config.dataset=mnist", "--noprogress"], tmp_path,
+               module="experiments.compare", config="configs/compare.py:quick")
+  assert result.returncode == 0, result.stderr
+  results = json.loads((tmp_path / "results.json").read_text())
+  names = ["dense", "uniform", "erk", "lognormal_cv1", "gaussian_cv1"]
+  assert list(results["final_test_accuracy"]) == names
+  assert all(len(acc) == 2 and all(0.5 < a <= 1 for a in acc)
+             for acc in results["final_test_accuracy"].values())
+  table = (tmp_path / "table.txt").read_text()
+  assert all(name in table for name in names)
+  assert table.strip() in result.stdout
