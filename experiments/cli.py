@@ -59,6 +59,10 @@ def main(argv: Sequence[str], body: Callable[[flags.FlagValues], None]) -> None:
     body(flags.FLAGS)
   except (ValueError, FileNotFoundError) as e:
     fail(e)
+  except KeyboardInterrupt:
+    print(f"interrupted: continue from the last checkpoint with --resume "
+          f"--workdir {flags.FLAGS.workdir}", file=sys.stderr)
+    raise SystemExit(130)
 
 
 def _flag_error(e: Exception) -> str:
