@@ -7,7 +7,8 @@ random, ERK and two PSN profiles at CV 1.0, at 90% sparsity. `:gradient` (for
 `experiments.gradient_hierarchy`): uniform and PSN profiles over a range of
 fan-in CVs. `:starts` (for `experiments.rigl_starts`): RigL with a constant
 drop fraction through all of training from several starts at the same ERK
-layer budgets. Every variant and seed trains in the same vmapped program.
+layer budgets. `:sparsity`: dense, uniform and two CV-1 profiles at 80%, 90%,
+95%, 98% and 99% sparsity. Every variant and seed trains in the same vmapped program.
 
 The class layer (100 -> 10) stays dense (`dense_last`): PSN profiles shape the
 receptive fields of hidden neurons, and a CV-1 profile over ten class neurons
@@ -24,9 +25,9 @@ from configs import train as train_config
 
 def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
   """Returns the ConfigDict of `variant` (quick, paper, gradient)."""
-  if variant not in ("quick", "paper", "gradient", "starts"):
+  if variant not in ("quick", "paper", "gradient", "starts", "sparsity"):
     raise ValueError("config variant must be one of quick, paper, gradient, "
-                     f"starts, got {variant!r}")
+                     f"starts, sparsity, got {variant!r}")
   base = "quick" if variant == "quick" else "paper"
   c = train_config.get_config(base)
   c.dataset = "fashion_mnist"
@@ -53,6 +54,14 @@ def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
                              ("exponential", (1.0,)), ("sigmoid", (0.8,)),
                              ("linear", (0.5,)), ("cosine", (1.0,)))
         for cv in cvs]
+  if variant == "sparsity":
+    c.num_seeds = 5
+    c.variants = [("dense", 0.0, "uniform", "uniform", None)] + [
+        (f"{profile}_{int(round(100 * sparsity))}", sparsity, "uniform",
+         profile, cv)
+        for sparsity in (0.8, 0.9, 0.95, 0.98, 0.99)
+        for profile, cv in (("uniform", None), ("lognormal", 1.0),
+                            ("gaussian", 1.0))]
   if variant == "starts":
     c.num_seeds = 3
     c.num_epochs = 30
