@@ -46,7 +46,7 @@ def _config(algorithm: str = "none"):
 def _setup(config, data):
   spec = train_lib.DataSpec(data.x_train.shape[0], data.x_train.shape[1], 10)
   engine = train_lib.make_train(config, spec)
-  return engine, runner._params_shape(engine, spec.input_dim)
+  return engine, engine.params_shape
 
 
 def _masks(params_shape, seeds):

@@ -6,6 +6,7 @@ and the allowed values; no traceback, and no results file.
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Callable, Sequence
 
@@ -37,6 +38,12 @@ def run_variants(flags: flags.FlagValues) -> tuple[list, dict]:
                        resume=flags.resume, data_dir=flags.data_dir,
                        progress=flags.progress)
   return variants, results
+
+
+def layer_order(names) -> list[str]:
+  """Layer names in input-to-output order (natural sort: Dense_2 < Dense_10)."""
+  return sorted(names, key=lambda name: [int(t) if t.isdigit() else t
+                                         for t in re.split(r"(\d+)", name)])
 
 
 def fail(message: str) -> None:

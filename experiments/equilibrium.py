@@ -23,7 +23,6 @@ Writes `stage1/results.json`, `stage2/results.json`, `equilibrium.json` and
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 import numpy as np
@@ -33,14 +32,10 @@ from experiments import cli
 cli.define_flags("configs/train.py:rigl")
 
 
-def _natural(name: str) -> list:
-  return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
-
-
 def run_records(results: dict, variant_index: int, seed_index: int):
   """Per-layer records and final fan-ins of one (variant, seed) of a run."""
   topo = results["topology"]
-  names = sorted(topo["records"], key=_natural)
+  names = cli.layer_order(topo["records"])
   records = []
   for name in names:
     layer = topo["records"][name]
@@ -142,7 +137,8 @@ def body(flags) -> None:
         f"d = {paired.cohen_d:.2f}); matched CV per layer: "
         + ", ".join(f"{c:.2f}" if c is not None else "-" for c in cvs))
   for start, layers in summary["settling"].items():
-    for name, row in sorted(layers.items(), key=lambda kv: _natural(kv[0])):
+    for name in cli.layer_order(layers):
+      row = layers[name]
       print(f"{start:>18} {name}: CV {row['cv_start_mean']:.2f} -> "
             f"{row['cv_final_mean']:.2f}; settled in {row['settled_seeds']}/"
             f"{row['seeds']} seeds after "

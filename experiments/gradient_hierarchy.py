@@ -31,7 +31,7 @@ def body(flags) -> None:
   from psn_jax.topology import concentration as conc
   config = flags.config
   variants, results = cli.run_variants(flags)
-  layers = sorted(results["grad_norm_mean"])[:len(config.hidden)]  # hidden only
+  layers = cli.layer_order(results["grad_norm_mean"])[:len(config.hidden)]
   rows, points = [], {name: ([], [], []) for name in layers}
   for v, variant in enumerate(variants):
     for li, name in enumerate(layers):

@@ -30,7 +30,7 @@ def body(flags) -> None:
   config = flags.config
   variants, results = cli.run_variants(flags)
   records = results["topology"]["records"]
-  layers = sorted(records, key=lambda n: int(n.split("_")[-1]))
+  layers = cli.layer_order(records)
   updates = np.arange(len(results["topology"]["steps"])) * config.track.record_every
   summary = {}
   fig = Figure(figsize=(5 * len(layers), 3.6))

@@ -78,11 +78,6 @@ def validate(config: ml_collections.ConfigDict,
                        f"got {v.profile!r}")
 
 
-def _params_shape(engine: train_lib.Engine, input_dim: int) -> Any:
-  return jax.eval_shape(engine.model.init, jax.random.PRNGKey(0),
-                        jnp.zeros((1, input_dim), jnp.float32))["params"]
-
-
 def build_masks(variant: Variant, params_shape: Any,
                 seeds: Sequence[int]) -> Any:
   """Masks of `variant` for each seed, stacked on a leading seed axis."""
@@ -153,10 +148,9 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
                             num_classes=data_lib.num_classes(config.dataset))
   engine = train_lib.make_train(config, spec)
   seeds = [config.seed + s for s in range(config.num_seeds)]
-  params_shape = _params_shape(engine, spec.input_dim)
   masks = jax.tree.map(
       lambda *m: np.concatenate(m),
-      *[build_masks(v, params_shape, seeds) for v in variants])
+      *[build_masks(v, engine.params_shape, seeds) for v in variants])
   keys = jnp.stack([train_lib.seed_key(s) for s in seeds] * len(variants))
 
   init = jax.jit(jax.vmap(engine.init))

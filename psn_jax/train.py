@@ -105,6 +105,7 @@ class Engine(NamedTuple):
   train: Callable[..., tuple[TrainState, EpochMetrics]]
   evaluate: Callable[..., tuple[jax.Array, jax.Array]]
   model: models.MLP
+  params_shape: Params  # `jax.ShapeDtypeStruct`s of one seed's params
   tx: optax.GradientTransformation
   dst_config: dst.DSTConfig
   steps_per_epoch: int
@@ -223,11 +224,10 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
       dst_cfg, total_steps, config.track.record_every)
   num_records = len(record_steps)
   dummy_x = jnp.zeros((1, spec.input_dim), jnp.float32)
-  kernel_shapes = [
-      (leaf.shape[0], leaf.shape[1])
-      for leaf in masks_lib.layer_masks(
-          jax.eval_shape(model.init, jax.random.PRNGKey(0), dummy_x)["params"])
-  ]
+  params_shape = jax.eval_shape(model.init, jax.random.PRNGKey(0),
+                                dummy_x)["params"]
+  kernel_shapes = [(leaf.shape[0], leaf.shape[1])
+                   for leaf in masks_lib.layer_masks(params_shape)]
   edges = [tracking.fan_in_histogram_edges(n_in, config.track.hist_bins)
            for n_in, _ in kernel_shapes]
 
@@ -354,5 +354,6 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
                         jnp.arange(config.num_epochs, dtype=jnp.int32))
 
   return Engine(init=init, train_epoch=train_epoch, train=train,
-                evaluate=evaluate, model=model, tx=tx, dst_config=dst_cfg,
+                evaluate=evaluate, model=model, params_shape=params_shape,
+                tx=tx, dst_config=dst_cfg,
                 steps_per_epoch=steps_per_epoch, record_steps=record_steps)

@@ -49,9 +49,9 @@ def small_config(optimizer="adam", algorithm="none", epochs=3):
 def build(config, data, seeds, sparsity=0.7, profile="uniform"):
   spec = train_lib.DataSpec(data.x_train.shape[0], data.x_train.shape[1], 3)
   engine = train_lib.make_train(config, spec)
-  params_shape = runner._params_shape(engine, spec.input_dim)
   masks = runner.build_masks(
-      runner.Variant(profile, sparsity, profile=profile), params_shape, seeds)
+      runner.Variant(profile, sparsity, profile=profile), engine.params_shape,
+      seeds)
   keys = jnp.stack([train_lib.seed_key(s) for s in seeds])
   return engine, keys, masks
 
@@ -179,8 +179,7 @@ def test_fan_in_aware_init_scales_each_neuron_to_its_fan_in():
   config.hidden = (256,)
   spec = train_lib.DataSpec(1024, 400, 3)
   engine = train_lib.make_train(config, spec)
-  params_shape = runner._params_shape(engine, 400)
-  masks = masks_lib.make_masks(jax.random.PRNGKey(0), params_shape, sparsity=0.9,
+  masks = masks_lib.make_masks(jax.random.PRNGKey(0), engine.params_shape, sparsity=0.9,
                                profile="lognormal", cv=1.0)
   state = jax.jit(engine.init)(train_lib.seed_key(0), masks)
   kernel, mask = state.params["Dense_0"]["kernel"], masks["Dense_0"]["kernel"]
