@@ -1,0 +1,317 @@
+"""The training config: defaults, variants, validation and comparison.
+
+`get_config(variant)` returns the `ml_collections.ConfigDict` that
+`psn_jax.runner.run`, `psn_jax.train.make_train` and the command lines
+(`python -m experiments.train --config configs/train.py:quick`, a thin wrapper
+of this module) take. It is part of the package, so the engine API works from
+any directory:
+
+  from psn_jax import config as config_lib
+  c = config_lib.get_config("quick")
+  c.hidden = (64,)
+  config_lib.validate(c)            # one-line ValueError naming the field
+
+Variants:
+
+* `quick`: a CPU run of about a minute: MLP 784-300-100-10, Adam, 3 epochs,
+  2 seeds, 90% sparse (uniform layers, uniform profile). Reaches > 95% test
+  accuracy on MNIST.
+* `paper`: the defaults of the PSN paper (Tomczak 2026) for a GPU:
+  Fashion-MNIST, LeNet-300-100, 90% sparse, SGD with momentum 0.9, batch 128,
+  20 epochs, 10 seeds.
+* `rigl` / `set`: `paper` with RigL (Evci et al. 2020) from ERK, or SET
+  (Mocanu et al. 2018) from Erdos-Renyi layers at ERK budgets.
+
+`validate(config)` checks every user-facing field and raises a one-line
+`ValueError` that names the dotted field (`optim.learning_rate`) and the
+allowed values. `diff(a, b)` lists the dotted fields in which two configs
+differ (used to say why a checkpoint cannot be resumed).
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+from typing import Any, Mapping
+
+import ml_collections
+
+VARIANTS = ("quick", "paper", "rigl", "set")
+OPTIMIZERS = ("adam", "sgd")
+LR_SCHEDULES = ("constant", "cosine", "step")
+PRECISIONS = ("float32", "tf32", "bfloat16")
+
+
+def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
+  """Returns the ConfigDict of `variant` (one of `VARIANTS`).
+
+  Raises:
+    ValueError: unknown variant.
+  """
+  c = ml_collections.ConfigDict()
+  c.dataset = "fashion_mnist"
+  c.seed = 0                   # seeds are seed, seed + 1, ..., seed + num_seeds - 1
+  c.num_seeds = 2
+  c.num_epochs = 3
+  c.batch_size = 128
+  c.hidden = (300, 100)
+  c.dropout = 0.0              # MLP dropout rate on hidden activations
+  c.input_pad = 0              # pad input features with zeros to this width; 0 = none
+  c.precision = "float32"      # matmul precision: float32 | tf32 | bfloat16
+
+  # Masks (psn_jax.masks.make_masks).
+  c.sparsity = 0.9
+  c.distribution = "uniform"   # uniform | erk
+  c.profile = "uniform"        # psn_jax.masks.PROFILES
+  c.cv = ml_collections.config_dict.placeholder(float)
+  c.dense_first = False
+  c.dense_last = False
+
+  c.optim = ml_collections.ConfigDict()
+  c.optim.name = "adam"        # adam (AdamW) | sgd (momentum, L2)
+  c.optim.learning_rate = 5e-3
+  c.optim.momentum = 0.9
+  c.optim.nesterov = False
+  c.optim.weight_decay = 0.0
+  c.optim.lr_schedule = "cosine"   # constant | cosine | step
+  c.optim.warmup_steps = 0
+
+  # Dynamic sparse training (psn_jax.dst).
+  c.dst = ml_collections.ConfigDict()
+  c.dst.algorithm = "none"     # none | rigl | set
+  c.dst.delta_t = 100          # steps between updates; 0 = once per epoch
+  c.dst.t_start = 0
+  c.dst.t_end_fraction = 0.75  # updates stop at this fraction of training
+  c.dst.drop_fraction = 0.3
+  c.dst.drop_schedule = "cosine"   # constant | linear | cosine | lr_scaled
+  c.dst.set_drop_rule = "magnitude"  # magnitude | sign
+  c.dst.skip_optimizer_step = True
+
+  # In-jit topology tracking.
+  c.track = ml_collections.ConfigDict()
+  c.track.record_every = 1     # a record every k mask updates
+  c.track.hist_bins = 32
+  c.track.snapshot_every = 0   # epochs between mask snapshots; 0 = none
+
+  c.checkpoint_every = 1       # epochs between checkpoints
+
+  if variant == "quick":
+    c.dataset = "mnist"
+  elif variant in ("paper", "rigl", "set"):
+    c.num_seeds = 10
+    c.num_epochs = 20
+    c.optim.name = "sgd"
+    c.optim.learning_rate = 0.05
+    c.optim.weight_decay = 1e-4
+    c.optim.nesterov = True
+    if variant == "rigl":
+      c.distribution = "erk"
+      c.dst.algorithm = "rigl"
+    elif variant == "set":
+      c.distribution = "erk"
+      c.profile = "erdos_renyi"
+      c.dst.algorithm = "set"
+      c.dst.delta_t = 0
+      c.dst.t_end_fraction = 1.0
+      c.dst.drop_schedule = "constant"
+      c.dst.set_drop_rule = "sign"
+  else:
+    raise ValueError(
+        f"config variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+  return c
+
+
+# ---------------------------------------------------------------------------
+# Validation.
+
+
+def _is_int(x: Any) -> bool:
+  return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _is_real(x: Any) -> bool:
+  return (isinstance(x, numbers.Real) and not isinstance(x, bool)
+          and x == x)  # not NaN
+
+
+def _short(x: Any) -> str:
+  text = repr(x)
+  return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _fail(field: str, allowed: str, value: Any) -> None:
+  raise ValueError(f"{field} must be {allowed}, got {_short(value)}")
+
+
+def _choice(field: str, value: Any, allowed: tuple[str, ...]) -> None:
+  if value not in allowed:
+    _fail(field, f"one of {', '.join(allowed)}", value)
+
+
+def _int(field: str, value: Any, low: int) -> None:
+  if not _is_int(value) or value < low:
+    _fail(field, f"an integer >= {low}", value)
+
+
+def _bool(field: str, value: Any) -> None:
+  if not isinstance(value, bool):
+    _fail(field, "True or False", value)
+
+
+def _real(field: str, value: Any, low: float, high: float | None,
+          closed_low: bool, closed_high: bool) -> None:
+  ok = _is_real(value)
+  if ok:
+    ok = value >= low if closed_low else value > low
+  if ok and high is not None:
+    ok = value <= high if closed_high else value < high
+  if not ok:
+    if high is None:
+      allowed = f"a number {'>=' if closed_low else '>'} {low:g}"
+    else:
+      allowed = (f"a number in {'[' if closed_low else '('}{low:g}, "
+                 f"{high:g}{']' if closed_high else ')'}")
+    _fail(field, allowed, value)
+
+
+def _cv(field: str, value: Any) -> None:
+  if value is None:
+    return
+  if isinstance(value, (list, tuple)):
+    if not value:
+      _fail(field, "None, a number >= 0 or a non-empty per-layer list", value)
+    for i, v in enumerate(value):
+      if v is not None:
+        _real(f"{field}[{i}]", v, 0.0, None, True, False)
+    return
+  if not _is_real(value) or value < 0:
+    _fail(field, "None, a number >= 0 or a per-layer list of them", value)
+
+
+def _mask_fields(prefix: str, sparsity: Any, distribution: Any, profile: Any,
+                 cv: Any) -> None:
+  from psn_jax import masks  # pylint: disable=g-import-not-at-top
+  _real(f"{prefix}sparsity", sparsity, 0.0, 1.0, True, False)
+  _choice(f"{prefix}distribution", distribution, tuple(masks.DISTRIBUTIONS))
+  _choice(f"{prefix}profile", profile, tuple(masks.PROFILES))
+  _cv(f"{prefix}cv", cv)
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+  """Checks every user-facing field of a `get_config` ConfigDict.
+
+  Checks types and ranges only; what needs the data or the shapes (a CV a
+  profile cannot reach at a layer's density, ERK budgets) is checked where the
+  masks are built.
+
+  Raises:
+    ValueError: one line naming the first bad dotted field (`dst.t_end_fraction`)
+      and the allowed values.
+  """
+  from psn_jax import data, dst  # pylint: disable=g-import-not-at-top
+  c = config
+  _choice("dataset", c.dataset, tuple(data.DATASETS))
+  _int("seed", c.seed, 0)
+  for field in ("num_seeds", "num_epochs", "batch_size"):
+    _int(field, c[field], 1)
+  hidden = c.hidden
+  if (not isinstance(hidden, (list, tuple)) or not hidden
+      or any(not _is_int(w) or w < 1 for w in hidden)):
+    _fail("hidden", "a non-empty list of integer widths >= 1", hidden)
+  _mask_fields("", c.sparsity, c.distribution, c.profile, c.cv)
+  _bool("dense_first", c.dense_first)
+  _bool("dense_last", c.dense_last)
+  _real("dropout", c.get("dropout", 0.0), 0.0, 1.0, True, False)
+  _int("input_pad", c.get("input_pad", 0), 0)
+  _choice("precision", c.get("precision", "float32"), PRECISIONS)
+
+  o = c.optim
+  _choice("optim.name", o.name, OPTIMIZERS)
+  _real("optim.learning_rate", o.learning_rate, 0.0, None, False, False)
+  _real("optim.momentum", o.momentum, 0.0, 1.0, True, False)
+  _bool("optim.nesterov", o.nesterov)
+  _real("optim.weight_decay", o.weight_decay, 0.0, None, True, False)
+  _choice("optim.lr_schedule", o.lr_schedule, LR_SCHEDULES)
+  _int("optim.warmup_steps", o.warmup_steps, 0)
+
+  d = c.dst
+  _choice("dst.algorithm", d.algorithm, tuple(dst.ALGORITHMS))
+  _int("dst.delta_t", d.delta_t, 0)
+  _int("dst.t_start", d.t_start, 0)
+  _real("dst.t_end_fraction", d.t_end_fraction, 0.0, 1.0, False, True)
+  _real("dst.drop_fraction", d.drop_fraction, 0.0, 1.0, False, False)
+  _choice("dst.drop_schedule", d.drop_schedule, tuple(dst.DROP_SCHEDULES))
+  _choice("dst.set_drop_rule", d.set_drop_rule, tuple(dst.SET_DROP_RULES))
+  _bool("dst.skip_optimizer_step", d.skip_optimizer_step)
+
+  t = c.track
+  _int("track.record_every", t.record_every, 1)
+  _int("track.hist_bins", t.hist_bins, 1)
+  _int("track.snapshot_every", t.get("snapshot_every", 0), 0)
+  _int("checkpoint_every", c.checkpoint_every, 1)
+
+  if "variants" in c:
+    _variants(c.variants)
+
+
+def _variants(variants: Any) -> None:
+  """`configs/compare.py` variants: (name, sparsity, distribution, profile, cv)."""
+  if not isinstance(variants, (list, tuple)) or not variants:
+    _fail("variants", "a non-empty list of (name, sparsity, distribution, "
+          "profile, cv) tuples", variants)
+  names = []
+  for i, v in enumerate(variants):
+    if not isinstance(v, (list, tuple)) or len(v) != 5:
+      _fail(f"variants[{i}]", "a (name, sparsity, distribution, profile, cv) "
+            "tuple", v)
+    name, sparsity, distribution, profile, cv = v
+    if not isinstance(name, str) or not name:
+      _fail(f"variants[{i}].name", "a non-empty string", name)
+    if name in names:
+      _fail(f"variants[{i}].name", "unique among the variants", name)
+    names.append(name)
+    _mask_fields(f"variants[{i}].", sparsity, distribution, profile, cv)
+
+
+# ---------------------------------------------------------------------------
+# Comparison.
+
+
+def _plain(x: Any) -> Any:
+  """JSON-like value: tuples become lists, NumPy scalars Python numbers."""
+  if isinstance(x, (list, tuple)):
+    return [_plain(v) for v in x]
+  if hasattr(x, "item") and not isinstance(x, (str, bytes)):
+    try:
+      return x.item()
+    except (ValueError, TypeError):
+      pass
+  return x
+
+
+def flatten(config: Any, prefix: str = "") -> dict[str, Any]:
+  """A ConfigDict or nested mapping as {dotted field: JSON-like value}.
+
+  Tuples become lists, so a config and its JSON round trip flatten equally.
+  """
+  if isinstance(config, ml_collections.ConfigDict):
+    config = config.to_dict()
+  out: dict[str, Any] = {}
+  for key, value in config.items():
+    name = f"{prefix}{key}"
+    if isinstance(value, (Mapping, ml_collections.ConfigDict)):
+      out.update(flatten(value, name + "."))
+    else:
+      out[name] = json.loads(json.dumps(_plain(value), default=str))
+  return out
+
+
+def diff(a: Any, b: Any) -> list[str]:
+  """Sorted dotted names of the fields in which `a` and `b` differ.
+
+  `a` and `b` are ConfigDicts, nested mappings or already flat
+  `{dotted name: value}` dicts; a field present in only one of them differs.
+  """
+  fa, fb = flatten(a), flatten(b)
+  return sorted(k for k in set(fa) | set(fb)
+                if k not in fa or k not in fb or fa[k] != fb[k])
