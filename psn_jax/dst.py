@@ -122,11 +122,18 @@ def drop_fraction_fn(cfg: DSTConfig,
                      lr_schedule: Schedule | None = None) -> Callable[[Any], jax.Array]:
   """The drop fraction as a pure function of the integer step (optax style).
 
-  With `alpha = cfg.drop_fraction`, `T = cfg.t_end` and the absolute step `t`
-  (as RigL's TF1 code; not `t - t_start`):
+  With `alpha = cfg.drop_fraction`, `T = cfg.t_end`, `T0 = cfg.t_start` and
+  the integer step `t`:
     * "constant": `alpha`;
-    * "linear": `alpha * (1 - t / T)`;
-    * "cosine": `alpha / 2 * (1 + cos(pi * t / T))` (Evci et al. 2020, sec. 3);
+    * "linear": `alpha * (1 - t / T)` (absolute step);
+    * "cosine": `alpha / 2 * (1 + cos(pi * (t - T0) / (T - T0)))` (Evci et al.
+      2020, sec. 3): alpha at `t_start`, 0 at `t_end`, decaying over the update
+      window (with `T - T0` taken as 1 when `T == T0`). RigL's TF1 code passes
+      the same `decay_steps = end - begin` to `tf.train.cosine_decay`; it
+      evaluates it at the absolute step, which is this schedule when `begin`
+      is 0 (the paper's runs) but, for `begin > 0`, reaches 0 at step
+      `end - begin` and stays there until `end`. We decay from `begin`, as the
+      `end - begin` span intends;
     * "lr_scaled": `alpha * lr(t) / lr(0)` (RigL's TF2 `ScaledLR`).
   The value is float32, clipped to [0, 1] (lr_scaled can exceed 1 when the
   learning rate rises), and 0 outside `[t_start, t_end]`. It is not forced to 0
@@ -147,6 +154,8 @@ def drop_fraction_fn(cfg: DSTConfig,
   cfg.validate()
   alpha = float(cfg.drop_fraction)
   t_end = float(max(cfg.t_end, 1))
+  t_start = float(cfg.t_start)
+  span = float(max(cfg.t_end - cfg.t_start, 1))
   schedule = cfg.drop_schedule
   lr0 = 1.0
   if schedule == "lr_scaled":
@@ -166,7 +175,7 @@ def drop_fraction_fn(cfg: DSTConfig,
     elif schedule == "linear":
       f = alpha * (1.0 - t / t_end)
     elif schedule == "cosine":
-      f = 0.5 * alpha * (1.0 + jnp.cos(jnp.float32(math.pi) * t / t_end))
+      f = 0.5 * alpha * (1.0 + jnp.cos(jnp.float32(math.pi) * (t - t_start) / span))
     else:
       lr = lr_schedule(step) if callable(lr_schedule) else lr_schedule
       f = alpha * jnp.asarray(lr, jnp.float32) / lr0
