@@ -11,8 +11,35 @@ this list):
 * `psn_jax.masks`: boolean mask pytrees mirroring Flax params.
 * `psn_jax.models`, `psn_jax.dst`, `psn_jax.train`, `psn_jax.checkpoint`:
   model, RigL/SET and the scanned, vmapped training engine.
+* `psn_jax.config`: the training config (`get_config`, `validate`, `diff`).
+* `psn_jax.runner`: the host loop (data, masks, checkpoints, results.json).
 * `psn_jax.topology`, `psn_jax.equilibrium`, `psn_jax.stats`,
   `psn_jax.plots`: analysis of masks and runs.
+
+Every submodule is an attribute of the package (`import psn_jax;
+psn_jax.masks.make_masks(...)`), imported on first use.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+# Submodules, imported on first attribute access (`psn_jax.masks`), so that
+# `import psn_jax` stays fast and never imports matplotlib or Orbax unasked.
+_SUBMODULES = ("data", "morse", "profiles", "graphs", "masks", "models", "dst",
+               "tracking", "config", "train", "checkpoint", "runner",
+               "topology", "equilibrium", "stats", "plots", "utils")
+__all__ = list(_SUBMODULES)
+
+
+def __getattr__(name: str) -> Any:
+  if name in _SUBMODULES:
+    return importlib.import_module(f"{__name__}.{name}")
+  raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+  return sorted(list(globals()) + list(_SUBMODULES))
