@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
-from typing import Any
+from typing import Any, Iterable
 
 import jax
 import jax.numpy as jnp
@@ -46,22 +47,44 @@ def _to_builtin(obj: Any) -> Any:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-  """Writes `text` to `path` via a temporary file and a rename.
+  """Writes `text` to `path` atomically (see `write_bytes_atomic`)."""
+  write_bytes_atomic(path, text.encode())
 
-  A reader never sees a half-written file: the rename is atomic on POSIX.
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+  """Writes `data` to `path` via a temporary file and a rename.
+
+  A reader never sees a half-written file: the rename is atomic on POSIX. The
+  file gets the mode a plain `open` would give (0o666 minus the umask), not
+  the 0o600 of `tempfile.mkstemp`.
   """
   path = os.fspath(path)
   directory = os.path.dirname(os.path.abspath(path))
   os.makedirs(directory, exist_ok=True)
   fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
   try:
-    with os.fdopen(fd, "w") as f:
-      f.write(text)
+    with os.fdopen(fd, "wb") as f:
+      f.write(data)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     os.replace(tmp, path)
   except BaseException:
     if os.path.exists(tmp):
       os.remove(tmp)
     raise
+
+
+def natural_order(names: Iterable[str]) -> list[str]:
+  """`names` sorted naturally: digit runs compare as numbers.
+
+  `Dense_2` comes before `Dense_10`, so Flax's automatic layer names come out
+  in forward (input-to-output) order. The one rule for layer order in psn-jax.
+  """
+  def key(name: str) -> list:
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t)
+            for t in re.split(r"(\d+)", name) if t]
+  return sorted(names, key=key)
 
 
 def fixed_order_sum(x: jax.Array, axis: int = 0) -> jax.Array:
