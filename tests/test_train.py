@@ -141,10 +141,17 @@ def test_seed_in_a_larger_batch_equals_seed_alone():
   engine1, keys1, masks1 = build(config, data, seeds=[8])
   _, one = jax.jit(jax.vmap(engine1.train, in_axes=(0, 0, None)))(keys1, masks1,
                                                                   data)
+  # The property is that a seed's run does not depend on the other seeds in
+  # its batch. Accuracies are counts over examples and must match exactly; the
+  # float32 losses are compared within 1e-6 relative + 1e-7 absolute (about 8
+  # ulps at loss 1): XLA may order a float32 reduction differently for a vmap
+  # axis of 2 than of 1, which moved a loss by 5.96e-08 under an unrelated
+  # change. Bitwise equality of a vmapped seed with the same seed alone is
+  # asserted by test_vmapped_seed_equals_single_seed_and_is_deterministic.
   np.testing.assert_array_equal(np.asarray(two.test_accuracy[1]),
                                 np.asarray(one.test_accuracy[0]))
-  np.testing.assert_array_equal(np.asarray(two.train_loss[1]),
-                                np.asarray(one.train_loss[0]))
+  np.testing.assert_allclose(np.asarray(two.train_loss[1]),
+                             np.asarray(one.train_loss[0]), rtol=1e-6, atol=1e-7)
 
 
 def test_epoch_function_compiles_once():

@@ -1,0 +1,61 @@
+"""Test-session settings shared by every test file.
+
+Hypothesis: one profile, `psn`, loaded by default. It keeps no example
+database (`database=None`: a run never depends on files left by an earlier
+run) and is randomized (`derandomize=False`), so each run explores new
+examples. Every run uses ONE seed, printed in pytest's header:
+
+  hypothesis seed: 123456789 (replay with --hypothesis-seed=123456789)
+
+Pass `--hypothesis-seed=N` (or set `PSN_HYPOTHESIS_SEED=N`) to fix it, e.g. in
+CI or to replay a failure; a failing example is also printed with its
+`@reproduce_failure` blob (`print_blob=True`). `HYPOTHESIS_PROFILE=replay`
+selects the derandomized variant (the same examples on every run, for
+bisecting). Per-test `@settings(max_examples=...)` still apply on top.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import hypothesis
+from hypothesis import HealthCheck
+
+_SEED_ENV = "PSN_HYPOTHESIS_SEED"
+
+hypothesis.settings.register_profile(
+    "psn", database=None, derandomize=False, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow])
+hypothesis.settings.register_profile(
+    "replay", parent=hypothesis.settings.get_profile("psn"), derandomize=True)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "psn"))
+
+
+def _session_seed(config) -> int:
+  """The seed of this run: --hypothesis-seed, else $PSN_HYPOTHESIS_SEED, else
+  a fresh random one (exported, so pytest-xdist workers share it)."""
+  given = config.getoption("hypothesis_seed", None)
+  if given is not None:
+    return int(given)
+  if os.environ.get(_SEED_ENV):
+    return int(os.environ[_SEED_ENV])
+  seed = random.SystemRandom().randrange(2**32)
+  os.environ[_SEED_ENV] = str(seed)
+  return seed
+
+
+def pytest_configure(config) -> None:
+  from hypothesis import core  # pylint: disable=g-import-not-at-top
+  seed = _session_seed(config)
+  config._psn_hypothesis_seed = seed  # pylint: disable=protected-access
+  if hypothesis.settings.default.derandomize:
+    return  # the replay profile derives every test's seed from its name
+  core.global_force_seed = seed
+
+
+def pytest_report_header(config) -> str:
+  seed = getattr(config, "_psn_hypothesis_seed", None)
+  profile = hypothesis.settings.get_current_profile_name()
+  return (f"hypothesis seed: {seed} (replay with --hypothesis-seed={seed}; "
+          f"profile {profile!r}, no example database)")
