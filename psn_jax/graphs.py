@@ -21,6 +21,13 @@ Families (note section 3.5):
 * `dey_basic`: Dey's row-by-row "basic" biregular sampler.
 * `dey_clash_free`: Dey's clash-free patterns from a memory-bank interleaver.
 * `circulant`: Cayley / circulant-type structured graphs.
+* `blocked`: block-diagonal windows, Dey's low-scatter contrast at the same
+  degrees as a clash-free layer.
+
+Also Dey's degree rules (`dey_exact_degrees`, `dey_padded_degrees`,
+`dey_budget_degrees`: which densities a Dey layer can have, with the inputs
+padded as the authors pad MNIST to 800) and `perturb`, which moves a fraction of
+a layer's connections (Liu et al. 2020's nearly identical starts).
 """
 
 from __future__ import annotations
@@ -45,6 +52,14 @@ __all__ = [
   "clash_free_cycles",
   "is_clash_free",
   "circulant",
+  "blocked",
+  "DEY_KINDS",
+  "dey_exact_degrees",
+  "dey_padded_degrees",
+  "dey_budget_degrees",
+  "dey_feasible_edges",
+  "dey_layer",
+  "perturb",
 ]
 
 TOPOLOGIES: tuple[str, ...] = (
@@ -53,6 +68,7 @@ TOPOLOGIES: tuple[str, ...] = (
   "dey_basic",
   "dey_clash_free",
   "circulant",
+  "blocked",
 )
 
 BIREGULAR_METHODS: tuple[str, ...] = ("switch", "rejection")
@@ -131,14 +147,17 @@ def erdos_renyi(
   *,
   density: float | None = None,
   epsilon: float | None = None,
+  count: int | None = None,
 ) -> np.ndarray:
   """An Erdos-Renyi bipartite layer with an exact number of connections.
 
-  Exactly `m = round(q * n_in * n_out)` of the `n_in * n_out` positions are
-  drawn uniformly without replacement (a uniform draw from `G(n_in, n_out, m)`),
-  where `q = density`, or SET's rule `q = epsilon (n_in + n_out) / (n_in n_out)`
-  capped at 1 (Mocanu et al. 2018; note section 1.9), i.e.
-  `m = min(round(epsilon (n_in + n_out)), n_in n_out)`.
+  Exactly `m` of the `n_in * n_out` positions are drawn uniformly without
+  replacement (a uniform draw from `G(n_in, n_out, m)`), where `m = count`, or
+  `m = round(q * n_in * n_out)` with `q = density`, or SET's rule
+  `q = epsilon (n_in + n_out) / (n_in n_out)` capped at 1 (Mocanu et al. 2018;
+  note section 1.9), i.e. `m = min(round(epsilon (n_in + n_out)), n_in n_out)`.
+  The draw depends only on the key and `m`, so `density` and `count` giving the
+  same `m` give the same mask.
 
   Choices where SET's code differs: its Keras version keeps each weight
   independently with probability `q` (a random count with mean `m`), its sparse
@@ -150,24 +169,28 @@ def erdos_renyi(
     key: JAX PRNG key.
     n_in: number of inputs (rows of the mask).
     n_out: number of outputs (columns of the mask).
-    density: the fraction `q` in (0, 1]. Exactly one of `density`, `epsilon`.
-    epsilon: SET's epsilon > 0. Exactly one of `density`, `epsilon`.
+    density: the fraction `q` in (0, 1]. Exactly one of `density`, `epsilon`,
+      `count`.
+    epsilon: SET's epsilon > 0.
+    count: the exact number of connections `m`, in [1, n_in * n_out].
 
   Returns:
     `bool[n_in, n_out]` mask with exactly `m` True entries.
 
   Raises:
-    ValueError: on bad sizes, both or neither of `density` / `epsilon`, values
-      out of range, or a count that rounds to 0.
+    ValueError: on bad sizes, not exactly one of `density` / `epsilon` /
+      `count`, values out of range, or a count that rounds to 0.
   """
   n_in, n_out = _check_dims(n_in, n_out)
-  if (density is None) == (epsilon is None):
+  if sum(x is not None for x in (density, epsilon, count)) != 1:
     raise ValueError(
-      "exactly one of density, epsilon must be given, got "
-      f"density={density!r}, epsilon={epsilon!r}"
+      "exactly one of density, epsilon, count must be given, got "
+      f"density={density!r}, epsilon={epsilon!r}, count={count!r}"
     )
   total = n_in * n_out
-  if density is not None:
+  if count is not None:
+    count = _int_in("count", count, 1, total)
+  elif density is not None:
     q = _positive_real("density", density, hi=1.0)
     count = round(q * total)
   else:
@@ -192,35 +215,46 @@ def random_biregular(
   n_in: int,
   n_out: int,
   *,
-  d_out: int,
+  d_out: int | None = None,
+  edges: int | None = None,
   method: str = "switch",
   swaps: int = 0,
 ) -> np.ndarray:
   """A random biregular layer: every input out-degree `d_out`, every fan-in `d_in`.
 
-  `d_in = n_in * d_out / n_out` must be an integer. Built from the bipartite
-  configuration model (note section 3.5): `n_in * d_out` input stubs are matched
-  to `n_out * d_in` output stubs by one uniform random permutation. The pairing
-  may contain repeated edges; `method` says what happens to them:
+  Give `d_out` (then `d_in = n_in * d_out / n_out` must be an integer) or
+  `edges`, an exact connection count `m` in [1, n_in * n_out]. With `edges`
+  the layer is as close to biregular as `m` allows (our choice, so that any
+  budget is reachable): out-degrees are `floor(m / n_in)` or one more and
+  fan-ins `floor(m / n_out)` or one more, the larger degrees going to a
+  uniformly random set of inputs (and of outputs); when `n_in` and `n_out` both
+  divide `m` this is exactly the biregular layer with `d_out = m / n_in`.
+
+  Built from the bipartite configuration model (note section 3.5): the input
+  stubs (input `i` repeated out-degree times) are matched to the output stubs
+  by one uniform random permutation. The pairing may contain repeated edges;
+  `method` says what happens to them:
 
   * `"switch"` (default, fast for any size): each surplus copy `(a, b)` is
     removed by a degree-preserving switch with another edge `(c, d)`, chosen
     uniformly among the edges with `c != a`, `d != b` and `(a, d)`, `(c, b)`
     absent: `(a, b), (c, d) -> (a, d), (c, b)`. At density <= 1/2 such a partner
-    always exists (a counting argument: the non-neighbours of `b` send more
-    edges than the neighbours of `a` can absorb), so the repair never fails.
-    Distribution: NOT exactly uniform. Conditioned on the pairing being simple
-    it is exactly uniform over simple biregular graphs; the repair touches about
+    always exists for biregular degrees (a counting argument: the
+    non-neighbours of `b` send more edges than the neighbours of `a` can
+    absorb); if none exists (possible only for near-biregular degrees at tiny
+    sizes) the pairing is redrawn. Distribution: NOT exactly uniform.
+    Conditioned on the pairing being simple it is exactly uniform over simple
+    graphs with these degrees; the repair touches about
     `(d_out - 1)(d_in - 1) / 2` edges (the expected number of repeats) out of
     `n_in * d_out`, which biases the law slightly. `swaps` further switch
     proposals of the standard switch chain (two uniformly chosen edges, switched
     when the result stays simple), whose stationary law is uniform by Ryser's
     theorem and symmetry, wash the bias out.
   * `"rejection"`: redraw the whole pairing until it is simple. Exactly uniform
-    over simple biregular graphs (each one arises from the same number,
-    `d_in!^n_out`, of equally likely stub orders). The acceptance rate is about
-    `exp(-(d - 1)(d_in - 1) / 2)`, so this is refused when
-    `(d - 1)(d_in - 1) > 16` (after the complement step below).
+    over simple graphs with these degrees (each one arises from the same
+    number, `prod(d_in_j!)`, of equally likely stub orders). The acceptance
+    rate is about `exp(-(d - 1)(d_in - 1) / 2)`, so this is refused when
+    `(d - 1)(d_in - 1) > 16` (largest degrees, after the complement step).
 
   Above density 1/2 the complement (out-degree `n_out - d_out`) is drawn and
   inverted; complementing is a bijection between the two graph sets, so the law
@@ -230,41 +264,62 @@ def random_biregular(
     key: JAX PRNG key.
     n_in: number of inputs.
     n_out: number of outputs.
-    d_out: out-degree of every input, in [1, n_out].
+    d_out: out-degree of every input, in [1, n_out]. Exactly one of `d_out`,
+      `edges`.
+    edges: exact connection count, in [1, n_in * n_out] (near-biregular).
     method: "switch" or "rejection" (see above).
     swaps: extra switch-chain proposals after the repair (method "switch");
       a few times `n_in * d_out` is a common choice. 0 by default.
 
   Returns:
-    `bool[n_in, n_out]` mask with row sums `d_out` and column sums `d_in`.
+    `bool[n_in, n_out]` mask with row sums `d_out` and column sums `d_in`
+    (with `edges`: row sums in {floor(m / n_in), ceil(m / n_in)}, column sums
+    in {floor(m / n_out), ceil(m / n_out)}, total `m`).
 
   Raises:
-    ValueError: on bad sizes / degrees, a non-integer `d_in`, an unknown
-      `method`, a negative `swaps`, or rejection with too large degrees.
+    ValueError: on bad sizes / degrees, not exactly one of `d_out` / `edges`, a
+      non-integer `d_in`, an unknown `method`, a negative `swaps`, or
+      rejection with too large degrees.
   """
   n_in, n_out = _check_dims(n_in, n_out)
-  d_out, d_in = _biregular_fan_in(n_in, n_out, d_out)
+  if (d_out is None) == (edges is None):
+    raise ValueError(
+      f"exactly one of d_out, edges must be given, got d_out={d_out!r}, "
+      f"edges={edges!r}"
+    )
+  if d_out is not None:
+    d_out, _ = _biregular_fan_in(n_in, n_out, d_out)
+    m = n_in * d_out
+  else:
+    m = _int_in("edges", edges, 1, n_in * n_out)
   if method not in BIREGULAR_METHODS:
     raise ValueError(f"method must be one of {BIREGULAR_METHODS}, got {method!r}")
   if isinstance(swaps, (bool, np.bool_)) or not isinstance(
     swaps, (int, np.integer)
   ) or swaps < 0:
     raise ValueError(f"swaps must be a non-negative integer, got {swaps!r}")
-  if d_out == n_out:
+  if m == n_in * n_out:
     return np.ones((n_in, n_out), dtype=bool)
-  complement = 2 * d_out > n_out
+  complement = 2 * m > n_in * n_out
   if complement:
-    d_out, d_in = n_out - d_out, n_in - d_in
-  if method == "rejection" and (d_out - 1) * (d_in - 1) > _REJECTION_MAX_DEGREE_PRODUCT:
+    m = n_in * n_out - m
+  rng = numpy_rng(key)
+  if d_out is not None:
+    out_deg = np.full(n_in, m // n_in, dtype=np.int64)
+    in_deg = np.full(n_out, m // n_out, dtype=np.int64)
+  else:
+    out_deg = _balanced_degrees(rng, n_in, m)
+    in_deg = _balanced_degrees(rng, n_out, m)
+  d_max, d_in_max = int(out_deg.max()), int(in_deg.max())
+  if method == "rejection" and (d_max - 1) * (d_in_max - 1) > _REJECTION_MAX_DEGREE_PRODUCT:
     raise ValueError(
       "method='rejection' needs (d - 1) * (d_in - 1) <= "
       f"{_REJECTION_MAX_DEGREE_PRODUCT} with d = min(d_out, n_out - d_out), got "
-      f"({d_out} - 1) * ({d_in} - 1) = {(d_out - 1) * (d_in - 1)}; use method='switch'"
+      f"({d_max} - 1) * ({d_in_max} - 1) = {(d_max - 1) * (d_in_max - 1)}; use method='switch'"
     )
-  rng = numpy_rng(key)
   if method == "rejection":
     for _ in range(_REJECTION_MAX_TRIES):
-      left, right = _pairing(rng, n_in, n_out, d_out, d_in)
+      left, right = _pairing(rng, out_deg, in_deg)
       ids = left * n_out + right
       if np.unique(ids).size == ids.size:
         break
@@ -273,22 +328,34 @@ def random_biregular(
     mask = np.zeros((n_in, n_out), dtype=bool)
     mask[left, right] = True
   else:
-    left, right = _pairing(rng, n_in, n_out, d_out, d_in)
-    counts = np.zeros((n_in, n_out), dtype=np.int32)
-    np.add.at(counts, (left, right), 1)
-    _repair_repeats(rng, left, right, counts)
+    for _ in range(_REJECTION_MAX_TRIES):
+      left, right = _pairing(rng, out_deg, in_deg)
+      counts = np.zeros((n_in, n_out), dtype=np.int32)
+      np.add.at(counts, (left, right), 1)
+      if _repair_repeats(rng, left, right, counts):
+        break
+    else:  # pragma: no cover - a stuck repair is rare and redrawn
+      raise RuntimeError("no simple pairing found by switch repair")
     if swaps:
       _switch_chain(rng, left, right, counts, int(swaps))
     mask = counts.astype(bool)
   return ~mask if complement else mask
 
 
+def _balanced_degrees(rng: np.random.Generator, n: int, m: int) -> np.ndarray:
+  """`n` degrees `floor(m / n)` or one more summing to `m`; the larger ones at
+  a uniformly random set of `m mod n` vertices."""
+  deg = np.full(n, m // n, dtype=np.int64)
+  deg[rng.permutation(n)[: m % n]] += 1
+  return deg
+
+
 def _pairing(
-  rng: np.random.Generator, n_in: int, n_out: int, d_out: int, d_in: int
+  rng: np.random.Generator, out_deg: np.ndarray, in_deg: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
   """A uniform configuration-model pairing: edge `e` is `(left[e], right[e])`."""
-  left = np.repeat(np.arange(n_in), d_out)
-  right = np.repeat(np.arange(n_out), d_in)
+  left = np.repeat(np.arange(out_deg.size), out_deg)
+  right = np.repeat(np.arange(in_deg.size), in_deg)
   rng.shuffle(left)
   return left, right
 
@@ -298,13 +365,14 @@ def _repair_repeats(
   left: np.ndarray,
   right: np.ndarray,
   counts: np.ndarray,
-) -> None:
+) -> bool:
   """Removes repeated edges in place by degree-preserving switches.
 
   Each surplus copy `e = (a, b)` is switched with a partner `f = (c, d)` chosen
   uniformly among the valid ones (`c != a`, `d != b`, `(a, d)` and `(c, b)`
   absent): first by random tries, then, if those all fail, by scanning every
   edge. Every switch lowers the number of surplus copies by at least one.
+  Returns False (the caller redraws) if some surplus copy has no partner.
   """
   n_edges = left.size
   ids = left * counts.shape[1] + right
@@ -325,8 +393,8 @@ def _repair_repeats(
       valid = np.flatnonzero(
         (left != a) & (right != b) & (counts[a, right] == 0) & (counts[left, b] == 0)
       )
-      if valid.size == 0:  # pragma: no cover - impossible at density <= 1/2
-        raise RuntimeError("no switch partner for a repeated edge")
+      if valid.size == 0:  # impossible for biregular degrees at density <= 1/2
+        return False
       partner = rng.choice(valid)
     c, d = left[partner], right[partner]
     counts[a, b] -= 1
@@ -334,6 +402,7 @@ def _repair_repeats(
     counts[a, d] += 1
     counts[c, b] += 1
     right[e], right[partner] = d, b
+  return True
 
 
 def _switch_chain(
@@ -660,6 +729,7 @@ def circulant(
   *,
   density: float | None = None,
   degree: int | None = None,
+  edges: int | None = None,
   generators: str = "random",
 ) -> np.ndarray:
   """A circulant (Cayley-type) layer (note section 3.5).
@@ -670,10 +740,23 @@ def circulant(
   `generators="random"` draws `S` uniformly among the `d`-subsets of
   `0..n_in-1` (random `S` tends to expand well); `"contiguous"` uses
   `S = {0, .., d-1}` (banded, expands poorly; no randomness, the key is unused).
+  So column `j` is column 0 rolled down by `o_j` (`np.roll(mask[:, 0], o_j)`).
 
-  Fan-in is exactly `d` for every output. Out-degrees: input `i` has
-  `sum_{s in S} m[(i - s) mod n_in]` where `m[k] = #{j : o_j = k}`, each in
-  `{floor(n_out / n_in), ceil(n_out / n_in)}`. Hence:
+  With `edges = m` (an exact count, our extension so that any budget is
+  reachable): `d = m // n_out` and `r = m mod n_out`; the outputs of the set
+  `R = {j : floor((j + 1) r / n_out) > floor(j r / n_out)}` (`r` outputs spread
+  evenly, output 0 not among them when `r < n_out`) also connect to
+  `(o_j + s*) mod n_in` for one extra generator `s*` not in `S`. Random
+  generators: `S` and `s*` are the first `d` and the last of `d + 1` distinct
+  residues drawn uniformly (when `r = 0` the draw is that of `degree=d`);
+  contiguous: `s* = d`, so every output reads the contiguous window
+  `o_j .. o_j + d - 1` (or `+ d` for `j` in `R`), wrapping mod `n_in`. Column
+  `j` is column 0 rolled by `o_j`, plus the entry `(o_j + s*) mod n_in` for
+  `j` in `R`. Fan-ins are `d` or `d + 1`.
+
+  Fan-in is exactly `d` for every output (without `edges`). Out-degrees: input
+  `i` has `sum_{s in S} m[(i - s) mod n_in]` where `m[k] = #{j : o_j = k}`, each
+  in `{floor(n_out / n_in), ceil(n_out / n_in)}`. Hence:
 
   * if `n_in` divides `n_out`, every out-degree is `d n_out / n_in` (any `S`);
   * contiguous `S`: `m` is a balanced (mechanical) word, so the out-degrees are
@@ -686,42 +769,296 @@ def circulant(
     key: JAX PRNG key (used only for random generators).
     n_in: number of inputs.
     n_out: number of outputs.
-    density: fan-in fraction in (0, 1]; exactly one of `density`, `degree`.
-    degree: fan-in `d` in [1, n_in]; exactly one of `density`, `degree`.
+    density: fan-in fraction in (0, 1]; exactly one of `density`, `degree`,
+      `edges`.
+    degree: fan-in `d` in [1, n_in].
+    edges: exact connection count in [1, n_in * n_out].
     generators: "random" or "contiguous".
 
   Returns:
-    `bool[n_in, n_out]` mask with every column sum `d`.
+    `bool[n_in, n_out]` mask with every column sum `d` (`d` or `d + 1` with
+    `edges`, `edges` in all).
 
   Raises:
-    ValueError: on bad sizes, both or neither of `density` / `degree`, a fan-in
-      out of range, or unknown `generators`.
+    ValueError: on bad sizes, not exactly one of `density` / `degree` /
+      `edges`, a fan-in out of range, or unknown `generators`.
   """
   n_in, n_out = _check_dims(n_in, n_out)
-  if (density is None) == (degree is None):
+  if sum(x is not None for x in (density, degree, edges)) != 1:
     raise ValueError(
-      "exactly one of density, degree must be given, got "
-      f"density={density!r}, degree={degree!r}"
+      "exactly one of density, degree, edges must be given, got "
+      f"density={density!r}, degree={degree!r}, edges={edges!r}"
     )
   if generators not in GENERATORS:
     raise ValueError(f"generators must be one of {GENERATORS}, got {generators!r}")
+  extra = 0
   if density is not None:
     d = round(_positive_real("density", density, hi=1.0) * n_in)
     if d < 1:
       raise ValueError(
         f"density * n_in must round to at least 1, got {density!r} * {n_in}"
       )
-  else:
+  elif degree is not None:
     d = _int_in("degree", degree, 1, n_in)
-  if generators == "random":
-    s = np.sort(numpy_rng(key).choice(n_in, size=d, replace=False))
   else:
-    s = np.arange(d)
+    m = _int_in("edges", edges, 1, n_in * n_out)
+    d, extra = divmod(m, n_out)
+  size = d + (1 if extra else 0)
+  if generators == "random":
+    drawn = numpy_rng(key).choice(n_in, size=size, replace=False)
+  else:
+    drawn = np.arange(size)
+  s = np.sort(drawn[:d])
   offsets = (np.arange(n_out) * n_in) // n_out
   inputs = (offsets[None, :] + s[:, None]) % n_in  # (d, n_out)
   mask = np.zeros((n_in, n_out), dtype=bool)
   mask[inputs, np.broadcast_to(np.arange(n_out), inputs.shape)] = True
+  if extra:
+    j = np.arange(n_out)
+    in_r = ((j + 1) * extra) // n_out > (j * extra) // n_out
+    mask[(offsets[in_r] + drawn[d]) % n_in, j[in_r]] = True
   return mask
+
+
+# ------------------------------------------------------------------- blocked
+
+
+def blocked(key: jax.Array, n_in: int, n_out: int, *, d_out: int) -> np.ndarray:
+  """A block-diagonal (windowed) biregular layer: Dey's low-scatter pattern.
+
+  With `k = n_out / d_out` blocks, output group `g` (outputs `g d_out ..
+  (g + 1) d_out - 1`) reads exactly the contiguous input window `g d_in ..
+  (g + 1) d_in - 1`, `d_in = n_in / k`. Same degrees (so same density) as a
+  clash-free layer with this `d_out`, but every neuron sees one window only:
+  the "block" pattern of the note's scatter example (section 2.3), whose
+  forward and backward scatter are low. Deterministic (the key is unused; it
+  is taken for the common maker signature).
+
+  Args:
+    key: JAX PRNG key (unused).
+    n_in: number of inputs; `n_out / d_out` must divide it.
+    n_out: number of outputs.
+    d_out: out-degree of every input, dividing `n_out`.
+
+  Returns:
+    `bool[n_in, n_out]` mask with row sums `d_out` and column sums `d_in`.
+
+  Raises:
+    ValueError: on bad sizes or degrees.
+  """
+  del key
+  n_in, n_out = _check_dims(n_in, n_out)
+  d_out = _int_in("d_out", d_out, 1, n_out)
+  if n_out % d_out or n_in % (n_out // d_out):
+    raise ValueError(
+      f"blocked needs d_out | n_out and (n_out / d_out) | n_in, got n_in={n_in}, "
+      f"n_out={n_out}, d_out={d_out}"
+    )
+  d_in = n_in // (n_out // d_out)
+  return (np.arange(n_in)[:, None] // d_in) == (np.arange(n_out)[None, :] // d_out)
+
+
+# ----------------------------------------------------------- Dey degree rules
+
+DEY_KINDS: tuple[str, ...] = ("basic", "clash_free", "windowed")
+
+
+def dey_exact_degrees(n_in: int, n_out: int, density: float) -> dict[str, int]:
+  """Admissible clash-free degrees on the real inputs, density nearest target.
+
+  Admissible: `d_in = n_in d_out / n_out` is an integer and divides `n_in`
+  (`dey_clash_free`'s conditions); `d_out = n_out` always is.
+
+  Args:
+    n_in: inputs of the layer.
+    n_out: outputs of the layer.
+    density: target density.
+
+  Returns:
+    `{"p", "pad", "d_out", "d_in", "z"}` with `p = n_in`, `pad = 0` and
+    `z = d_in`; the density is `d_out / n_out` (ties go to the sparser).
+  """
+  admissible = [
+    d
+    for d in range(1, n_out + 1)
+    if (n_in * d) % n_out == 0 and n_in % (n_in * d // n_out) == 0
+  ]
+  d_out = min(admissible, key=lambda d: (abs(d / n_out - density), d))
+  d_in = n_in * d_out // n_out
+  return {"p": n_in, "pad": 0, "d_out": d_out, "d_in": d_in, "z": d_in}
+
+
+def dey_padded_degrees(n_in: int, n_out: int, density: float) -> dict[str, int]:
+  """Clash-free degrees on inputs padded to `p >= n_in`, density nearest target.
+
+  As the authors pad MNIST's 784 inputs to 800: the density is `1 / k` for the
+  divisor `k` of `n_out` with `1 / k` nearest `density` (ties: the sparser);
+  `p` is `n_in` rounded up to a multiple of `k`, `d_out = n_out / k`,
+  `d_in = p / k` (which divides `p`), `z = d_in`. The pattern is drawn on `p`
+  inputs and the `p - n_in` trailing pad rows are dropped (`dey_layer`).
+
+  Args:
+    n_in: real inputs of the layer.
+    n_out: outputs of the layer.
+    density: target density.
+
+  Returns:
+    `{"p", "pad", "d_out", "d_in", "z"}` with `pad = p - n_in`.
+  """
+  divisors = [k for k in range(1, n_out + 1) if n_out % k == 0]
+  k = min(divisors, key=lambda k: (abs(1.0 / k - density), -k))
+  p = -(-n_in // k) * k
+  return {"p": p, "pad": p - n_in, "d_out": n_out // k, "d_in": p // k, "z": p // k}
+
+
+def _dey_step(n_out: int, d_out: int, kind: str) -> int | None:
+  """The padded input count must be a multiple of this (None: inadmissible)."""
+  if kind == "basic":
+    return n_out // math.gcd(n_out, d_out)
+  return n_out // d_out if n_out % d_out == 0 else None
+
+
+def dey_budget_degrees(
+  n_in: int, n_out: int, edges: int, kind: str = "clash_free"
+) -> dict[str, int] | None:
+  """Dey degrees that give a layer exactly `edges` connections, or None.
+
+  Dey's rule on inputs padded to `p >= n_in` (pad rows dropped, as
+  `dey_padded_degrees`): every real input keeps out-degree `d_out`, so the
+  count is `n_in d_out` and `edges` is reachable iff `d_out = edges / n_in` is
+  an integer in [1, n_out] and a padded size exists: `p d_out / n_out` an
+  integer (`basic`), and also `d_in | p` (`clash_free`, `windowed`), i.e.
+  `d_out | n_out`. `p` is the smallest such size; when `p = n_in` the layer is
+  exactly biregular.
+
+  Args:
+    n_in: real inputs of the layer.
+    n_out: outputs of the layer.
+    edges: the exact connection count wanted.
+    kind: one of `DEY_KINDS`.
+
+  Returns:
+    `{"p", "pad", "d_out", "d_in", "z"}` (`z = d_in`) or None if unreachable.
+
+  Raises:
+    ValueError: on an unknown kind.
+  """
+  if kind not in DEY_KINDS:
+    raise ValueError(f"kind must be one of {', '.join(DEY_KINDS)}, got {kind!r}")
+  if edges % n_in or not 1 <= edges // n_in <= n_out:
+    return None
+  d_out = edges // n_in
+  step = _dey_step(n_out, d_out, kind)
+  if step is None:
+    return None
+  p = -(-n_in // step) * step
+  d_in = p * d_out // n_out
+  return {"p": p, "pad": p - n_in, "d_out": d_out, "d_in": d_in, "z": d_in}
+
+
+def dey_feasible_edges(n_in: int, n_out: int, kind: str = "clash_free") -> np.ndarray:
+  """Every connection count that `dey_budget_degrees` can reach, ascending."""
+  if kind not in DEY_KINDS:
+    raise ValueError(f"kind must be one of {', '.join(DEY_KINDS)}, got {kind!r}")
+  return np.array(
+    [
+      n_in * d
+      for d in range(1, n_out + 1)
+      if _dey_step(n_out, d, kind) is not None
+    ],
+    dtype=np.int64,
+  )
+
+
+def dey_layer(
+  key: jax.Array,
+  n_in: int,
+  n_out: int,
+  degrees: dict[str, int],
+  kind: str = "clash_free",
+) -> np.ndarray:
+  """A Dey layer on `degrees["p"]` inputs with the trailing pad rows dropped.
+
+  `kind`: `"clash_free"` (`dey_clash_free` with `z = degrees["z"]`, address
+  type 1, no dither), `"basic"` (`dey_basic`) or `"windowed"` (`blocked`).
+
+  Args:
+    key: JAX PRNG key.
+    n_in: real inputs (the first `n_in` of the pattern's `p`).
+    n_out: outputs.
+    degrees: from `dey_exact_degrees`, `dey_padded_degrees` or
+      `dey_budget_degrees`.
+    kind: one of `DEY_KINDS`.
+
+  Returns:
+    `bool[n_in, n_out]` mask: input out-degrees `d_out`; fan-ins `d_in` minus
+    the edges that went to pad inputs.
+  """
+  p, d_out = degrees["p"], degrees["d_out"]
+  if kind == "clash_free":
+    mask = dey_clash_free(key, p, n_out, d_out=d_out, z=degrees["z"])
+  elif kind == "basic":
+    mask = dey_basic(key, p, n_out, d_out=d_out)
+  elif kind == "windowed":
+    mask = blocked(key, p, n_out, d_out=d_out)
+  else:
+    raise ValueError(f"kind must be one of {', '.join(DEY_KINDS)}, got {kind!r}")
+  return mask[:n_in]
+
+
+# ------------------------------------------------------------------- perturb
+
+
+def perturb(mask: np.ndarray, fraction: float, key: jax.Array) -> np.ndarray:
+  """Moves a fraction of a layer's connections to empty positions.
+
+  For Liu et al.'s "nearly identical starts" (ECML-PKDD 2020, Figure 4):
+  `moves = round(fraction * a)` (Python rounding) of the `a` active entries,
+  chosen uniformly without replacement, are switched off, and as many of the
+  positions that were empty before the move, chosen uniformly without
+  replacement, are switched on. The count `a` is kept and exactly
+  `2 * moves` entries change. Degrees are not kept.
+
+  Args:
+    mask: one layer's `bool[n_in, n_out]` mask (any 2-D bool array).
+    fraction: fraction of the active connections to move, in [0, 1].
+    key: JAX PRNG key.
+
+  Returns:
+    A new `bool` mask of the same shape with the same number of True entries.
+
+  Raises:
+    ValueError: if `mask` is not a 2-D bool array, `fraction` is not a real
+      number in [0, 1], or there are fewer empty positions than moves.
+  """
+  arr = np.asarray(mask)
+  if arr.dtype != np.bool_ or arr.ndim != 2:
+    raise ValueError(
+      f"mask must be a 2-D bool array, got dtype {arr.dtype} shape {arr.shape}"
+    )
+  if isinstance(fraction, (bool, np.bool_)) or np.ndim(fraction) != 0:
+    raise ValueError(f"fraction must be a real number in [0, 1], got {fraction!r}")
+  try:
+    frac = float(fraction)
+  except (TypeError, ValueError):
+    raise ValueError(f"fraction must be a real number in [0, 1], got {fraction!r}")
+  if not 0.0 <= frac <= 1.0:  # NaN fails too
+    raise ValueError(f"fraction must be a real number in [0, 1], got {fraction!r}")
+  flat = arr.ravel()
+  active = np.flatnonzero(flat)
+  empty = np.flatnonzero(~flat)
+  moves = round(frac * active.size)
+  if moves > empty.size:
+    raise ValueError(
+      f"fraction={frac:g} moves {moves} of {active.size} connections, but the "
+      f"mask has only {empty.size} empty positions"
+    )
+  out = flat.copy()
+  if moves:
+    rng = numpy_rng(key)
+    out[rng.choice(active, size=moves, replace=False)] = False
+    out[rng.choice(empty, size=moves, replace=False)] = True
+  return out.reshape(arr.shape)
 
 
 # ----------------------------------------------------------------- dispatcher
@@ -732,6 +1069,7 @@ _MAKERS: dict[str, Callable[..., Any]] = {
   "dey_basic": dey_basic,
   "dey_clash_free": dey_clash_free,
   "circulant": circulant,
+  "blocked": blocked,
 }
 
 

@@ -448,7 +448,8 @@ def test_deterministic_and_key_dependent(name, kw):
 
 def test_make_layer_refuses():
   assert graphs.TOPOLOGIES == (
-    "erdos_renyi", "random_biregular", "dey_basic", "dey_clash_free", "circulant"
+    "erdos_renyi", "random_biregular", "dey_basic", "dey_clash_free", "circulant",
+    "blocked",
   )
   with pytest.raises(ValueError, match="name must be one of"):
     graphs.make_layer("ramanujan", jax.random.key(0), 4, 4)

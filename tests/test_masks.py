@@ -101,34 +101,73 @@ def test_erk_caps_layers_over_one_and_resolves():
 @given(shapes=st.lists(st.tuples(st.integers(1, 600), st.integers(1, 600)),
                        min_size=1, max_size=6),
        sparsity=st.floats(0.0, 0.999),
+       dense_first=st.booleans(),
        dense_last=st.booleans())
-def test_erk_reaches_the_global_budget(shapes, sparsity, dense_last):
+def test_erk_reaches_the_sparse_budget(shapes, sparsity, dense_first,
+                                       dense_last):
   sizes = np.array([a * b for a, b in shapes])
-  try:
-    dens = masks.layer_densities(shapes, sparsity, "erk",
-                                 dense_last=dense_last)
-  except ValueError as err:  # Only when the dense layer exceeds the budget.
-    assert dense_last and sizes[-1] >= (1 - sparsity) * sizes.sum()
-    assert "out of reach for distribution 'erk'" in str(err)
-    return
+  forced = np.zeros(len(shapes), dtype=bool)
+  forced[0] |= dense_first
+  forced[-1] |= dense_last
+  dens = masks.layer_densities(shapes, sparsity, "erk", dense_first=dense_first,
+                               dense_last=dense_last)
   assert np.all(dens > 0) and np.all(dens <= 1)
-  np.testing.assert_allclose((dens * sizes).sum(), (1 - sparsity) * sizes.sum(),
-                             rtol=1e-9)
-  if dense_last:
-    assert dens[-1] == 1.0
+  assert np.all(dens[forced] == 1.0)
+  # Forced-dense layers are outside the budget (RigL's convention): the others
+  # hold (1 - sparsity) of their own weights.
+  if sparsity > 0 and not forced.all():
+    np.testing.assert_allclose((dens * sizes)[~forced].sum(),
+                               (1 - sparsity) * sizes[~forced].sum(),
+                               rtol=1e-9)
   # Sparse layers follow eps * (n_in + n_out) / (n_in * n_out) with one eps.
   sparse = dens < 1
   raw = np.array([a + b for a, b in shapes])
   eps = dens[sparse] * sizes[sparse] / raw[sparse]
   np.testing.assert_allclose(eps, eps[0] if eps.size else eps, rtol=1e-9)
-  budgets = masks.layer_budgets(shapes, sparsity, "erk", dense_last=dense_last)
+  budgets = masks.layer_budgets(shapes, sparsity, "erk",
+                                dense_first=dense_first, dense_last=dense_last)
   assert budgets.dtype == np.int64
-  assert abs(budgets.sum() - (1 - sparsity) * sizes.sum()) <= len(shapes) / 2
+  assert np.all(np.abs(budgets - dens * sizes) < 2)
   # Layers made dense by ERK are those that the final eps would put over 1.
-  auto = ~sparse
-  auto[-1] &= not dense_last
+  auto = ~sparse & ~forced
   if eps.size:
     assert np.all(eps[0] * raw[auto] >= sizes[auto] * (1 - 1e-9))
+
+
+@settings(max_examples=80, deadline=None)
+@given(shapes=st.lists(st.tuples(st.integers(1, 400), st.integers(1, 400)),
+                       min_size=1, max_size=5),
+       sparsity=st.floats(0.0, 0.999),
+       dense_first=st.booleans(),
+       dense_last=st.booleans())
+def test_uniform_and_erk_totals_equal(shapes, sparsity, dense_first,
+                                      dense_last):
+  kw = dict(dense_first=dense_first, dense_last=dense_last)
+  uni = masks.layer_budgets(shapes, sparsity, "uniform", **kw)
+  erk = masks.layer_budgets(shapes, sparsity, "erk", **kw)
+  assert uni.sum() == erk.sum()
+  sizes = np.array([a * b for a, b in shapes])
+  forced = np.zeros(len(shapes), dtype=bool)
+  forced[0] |= dense_first
+  forced[-1] |= dense_last
+  np.testing.assert_array_equal(uni[forced], sizes[forced])
+  np.testing.assert_array_equal(erk[forced], sizes[forced])
+  want = np.rint((1 - sparsity) * sizes[~forced]).sum() + sizes[forced].sum()
+  assert uni.sum() == want
+
+
+@pytest.mark.parametrize("dense_first, dense_last", [
+    (False, False), (True, False), (False, True), (True, True)])
+def test_uniform_and_erk_masks_hold_the_same_total(dense_first, dense_last):
+  params = _params(abstract=True)
+  kw = dict(sparsity=0.9, dense_first=dense_first, dense_last=dense_last)
+  uni = masks.make_masks(jax.random.key(0), params, profile="random", **kw)
+  erk = masks.make_masks(jax.random.key(0), params, profile="random",
+                         distribution="erk", **kw)
+  assert sum(masks.count_active(uni)) == sum(masks.count_active(erk))
+  # Issue 8's case: with dense_last, 23520 + 3000 sparse weights + 1000 dense.
+  if (dense_first, dense_last) == (False, True):
+    assert sum(masks.count_active(erk)) == 23520 + 3000 + 1000
 
 
 def test_uniform_densities_keep_the_sparse_layers_at_one_minus_sparsity():
@@ -149,9 +188,10 @@ def test_uniform_densities_keep_the_sparse_layers_at_one_minus_sparsity():
      r"distribution must be one of uniform, erk, got 'rigl'"),
     (lambda: masks.layer_densities([(3, 0)], 0.9), "shapes must be a non-empty"),
     (lambda: masks.layer_densities([], 0.9), "shapes must be a non-empty"),
-    (lambda: masks.layer_densities(SHAPES, 0.9, "erk", dense_first=True),
-     r"sparsity=0.9 is out of reach for distribution 'erk': the dense layers "
-     r"alone hold 88.4% of the weights"),
+    (lambda: masks.layer_densities(SHAPES, True), r"sparsity must be in "
+     r"\[0, 1\), got True"),
+    (lambda: masks.layer_densities(SHAPES, float("nan")), r"sparsity must be "
+     r"in \[0, 1\), got nan"),
 ])
 def test_bad_allocation_arguments(call, match):
   with pytest.raises(ValueError, match=match):
@@ -257,8 +297,10 @@ def test_apply_masks_under_jit_with_seed_axes():
      r"got 2 values"),
     (dict(sparsity=0.9, profile="erdos_renyi", cv=0.5),
      "cv must be None for profile 'erdos_renyi'"),
-    (dict(sparsity=0.999), r"sparsity=0.999 leaves kernel Dense_0/kernel "
-     r"\(784 -> 300\) 235 weights, fewer than its 300 neurons"),
+    (dict(sparsity=0.999), r"profile 'uniform' cannot make kernel "
+     r"Dense_0/kernel \(784 -> 300\) at density 0.0010 \(235 of 235200 "
+     r"weights; a PSN profile needs >= 1 input per neuron\): nearest feasible "
+     r"densities 0.0013 \(300 weights\)$"),
     (dict(sparsity=0.9, profile="sigmoid", cv=2.4),
      r"kernel Dense_0/kernel: cv=2.4 is out of reach for family 'sigmoid'"),
 ])
