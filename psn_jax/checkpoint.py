@@ -5,9 +5,10 @@ PRNG keys, topology records; leading seed axis), and a JSON part with the
 number of epochs done, the metrics so far and a fingerprint of the config (a
 flat `{dotted field: value}` dict, `psn_jax.runner.fingerprint`). Every
 epoch is a pure function of (state, epoch), so a run restored from a
-checkpoint ends bitwise identical to the same run uninterrupted. Orbax writes each checkpoint under a
-temporary name and renames it when complete, so a run killed at any moment
-(SIGINT or SIGKILL) leaves the previous checkpoint as the latest one.
+checkpoint ends bitwise identical to the same run uninterrupted. Orbax writes
+each checkpoint under a temporary name and renames it when complete, so a run
+killed at any moment (SIGINT or SIGKILL) leaves the previous checkpoint as the
+latest one.
 
 Orbax is imported on first use, so `saved_epochs` (used when a command line is
 interrupted) is cheap.
