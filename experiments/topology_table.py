@@ -38,7 +38,9 @@ Topologies (per-layer density `rho = 1 - sparsity` unless said otherwise):
 * `circulant`: `graphs.circulant(density=rho, generators="random")` per layer:
   fan-in exactly `round(rho n_in)`.
 
-Per-layer keys of the hand-built topologies are `jax.random.fold_in(key, l)`.
+The networks are built by `psn_jax.networks.build_networks` (the Dey degree
+rules are `psn_jax.graphs.dey_exact_degrees` / `dey_padded_degrees`); per-layer
+keys of the hand-built topologies are `jax.random.fold_in(key, l)`.
 The exact degrees, densities and padding of every row are written below the
 table.
 """
@@ -55,14 +57,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from psn_jax import graphs, masks, models, topology, utils
+from psn_jax import graphs, models, networks, topology, utils
 
-__all__ = ["COLUMNS", "PSN_FAMILIES", "dey_exact_degrees", "dey_padded_degrees",
-           "dey_layer", "build_networks", "compute_table", "render_markdown",
-           "run", "main"]
-
-PSN_FAMILIES: tuple[str, ...] = ("lognormal", "power_law", "gaussian",
-                                 "exponential")
+__all__ = ["COLUMNS", "compute_table", "render_markdown", "run", "main"]
 NOTE_NNSTD_BASELINE = 0.89  # note section 1.6: two random 1000x1000 layers
 NOTE_NNSTD_SIZE = 1000
 _MATCH_TOL = 0.02  # |ours - 0.89| within this counts as matching the note
@@ -87,74 +84,6 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-# ------------------------------------------------------------ Dey degrees
-
-
-def dey_exact_degrees(n_in: int, n_out: int, density: float
-                     ) -> dict[str, int]:
-  """Admissible clash-free degrees on the real inputs, density nearest target.
-
-  Admissible: `d_in = n_in d_out / n_out` is an integer and divides `n_in`
-  (`graphs.dey_clash_free`'s conditions); `d_out = n_out` always is.
-
-  Args:
-    n_in: inputs of the layer.
-    n_out: outputs of the layer.
-    density: target density.
-
-  Returns:
-    `{"p", "pad", "d_out", "d_in", "z"}` with `p = n_in`, `pad = 0` and
-    `z = d_in`; the density is `d_out / n_out` (ties go to the sparser).
-  """
-  admissible = [d for d in range(1, n_out + 1)
-                if (n_in * d) % n_out == 0 and n_in % (n_in * d // n_out) == 0]
-  d_out = min(admissible, key=lambda d: (abs(d / n_out - density), d))
-  d_in = n_in * d_out // n_out
-  return {"p": n_in, "pad": 0, "d_out": d_out, "d_in": d_in, "z": d_in}
-
-
-def dey_padded_degrees(n_in: int, n_out: int, density: float
-                      ) -> dict[str, int]:
-  """Clash-free degrees on inputs padded to `p >= n_in` (see the module doc).
-
-  The density is `1 / k` for the divisor `k` of `n_out` with `1 / k` nearest
-  `density` (ties: the sparser); `p` is `n_in` rounded up to a multiple of
-  `k`, `d_out = n_out / k`, `d_in = p / k` (which divides `p`), `z = d_in`.
-
-  Args:
-    n_in: real inputs of the layer.
-    n_out: outputs of the layer.
-    density: target density.
-
-  Returns:
-    `{"p", "pad", "d_out", "d_in", "z"}` with `pad = p - n_in`.
-  """
-  divisors = [k for k in range(1, n_out + 1) if n_out % k == 0]
-  k = min(divisors, key=lambda k: (abs(1.0 / k - density), -k))
-  p = -(-n_in // k) * k
-  return {"p": p, "pad": p - n_in, "d_out": n_out // k, "d_in": p // k,
-          "z": p // k}
-
-
-def dey_layer(key: jax.Array, n_in: int, n_out: int, degrees: dict[str, int]
-             ) -> np.ndarray:
-  """A clash-free layer on `degrees["p"]` inputs with the pad rows dropped.
-
-  Args:
-    key: JAX PRNG key.
-    n_in: real inputs (the first `n_in` of the pattern's `p`).
-    n_out: outputs.
-    degrees: from `dey_exact_degrees` or `dey_padded_degrees`.
-
-  Returns:
-    `bool[n_in, n_out]` mask: input out-degrees `d_out`; fan-ins `d_in` minus
-    the edges that went to pad inputs.
-  """
-  mask = graphs.dey_clash_free(key, degrees["p"], n_out, d_out=degrees["d_out"],
-                               z=degrees["z"])
-  return mask[:n_in]
-
-
 # ------------------------------------------------------------- networks
 
 
@@ -162,65 +91,6 @@ def _params(n_in: int, hidden: Sequence[int], num_classes: int) -> Any:
   model = models.MLP(hidden=tuple(hidden), num_classes=num_classes)
   return jax.eval_shape(model.init, jax.random.key(0),
                         jnp.zeros((1, n_in), jnp.float32))["params"]
-
-
-def _shapes(n_in: int, hidden: Sequence[int], num_classes: int
-           ) -> list[tuple[int, int]]:
-  widths = [n_in, *hidden, num_classes]
-  return list(zip(widths[:-1], widths[1:]))
-
-
-def _dey_text(deg: dict[str, int], n_in: int) -> str:
-  pad = f" ({n_in} + {deg['pad']} pad)" if deg["pad"] else ""
-  return (f"p={deg['p']}{pad} d_out={deg['d_out']} d_in={deg['d_in']} "
-          f"z={deg['z']}")
-
-
-def build_networks(seed: int, params: Any, shapes: Sequence[tuple[int, int]],
-                   sparsity: float) -> list[tuple[str, list[np.ndarray], str]]:
-  """Every topology's layer masks for one seed.
-
-  Args:
-    seed: integer seed; the network key is `jax.random.key(seed)`.
-    params: the MLP's params (shapes only).
-    shapes: `(n_in, n_out)` per layer, matching `params`.
-    sparsity: global (and per-layer) sparsity.
-
-  Returns:
-    `(name, layer masks, construction text)` per topology, in table order.
-  """
-  key = jax.random.key(seed)
-  rho = 1.0 - sparsity
-  nets = []
-
-  def add(name: str, tree: Any, text: str) -> None:
-    nets.append((name, masks.layer_masks(tree), text))
-
-  add("uniform", masks.make_masks(key, params, sparsity=sparsity),
-      "uniform budgets, flat fan-in")
-  add("ERK", masks.make_masks(key, params, sparsity=sparsity,
-                              distribution="erk"),
-      "ERK budgets, flat fan-in within each layer")
-  for fam in PSN_FAMILIES:
-    add(f"PSN {fam}",
-        masks.make_masks(key, params, sparsity=sparsity, profile=fam, cv=1.0),
-        f"uniform budgets, {fam} fan-in profile, CV 1.0 in every layer")
-  for label, rule in (("exact", dey_exact_degrees),
-                      ("padded", dey_padded_degrees)):
-    degs = [rule(a, b, rho) for a, b in shapes]
-    layers = [dey_layer(jax.random.fold_in(key, l), a, b, d)
-              for l, ((a, b), d) in enumerate(zip(shapes, degs))]
-    text = "; ".join(f"L{l}: {_dey_text(d, a)}"
-                     for l, ((a, _), d) in enumerate(zip(shapes, degs)))
-    add(f"Dey clash-free, {label}", masks.from_layer_masks(params, layers),
-        text + "; address type 1, no dither")
-  layers = [graphs.circulant(jax.random.fold_in(key, l), a, b, density=rho)
-            for l, (a, b) in enumerate(shapes)]
-  text = "; ".join(f"L{l}: d={round(rho * a)}" for l, (a, _) in
-                   enumerate(shapes))
-  add("circulant", masks.from_layer_masks(params, layers),
-      text + " (fan-in), random generators")
-  return nets
 
 
 def _measure(layers: list[np.ndarray], input_shape: tuple[int, int] | None,
@@ -313,11 +183,10 @@ def compute_table(*, seeds: int = 5, n_in: int = 784,
   if not 0 < sparsity < 1:
     raise ValueError(f"sparsity must be in (0, 1), got {sparsity!r}")
   params = _params(n_in, hidden, num_classes)
-  shapes = _shapes(n_in, hidden, num_classes)
   rows: dict[str, dict[str, Any]] = {}
   uniform_nets = []
   for seed in range(seeds):
-    for name, layers, text in build_networks(seed, params, shapes, sparsity):
+    for name, layers, text in networks.build_networks(seed, params, sparsity):
       m = _measure(layers, input_shape, window)
       row = rows.setdefault(name, {"name": name, "construction": text,
                                    "values": {k: [] for k, _, _ in COLUMNS},

@@ -346,7 +346,8 @@ def _balanced_degrees(rng: np.random.Generator, n: int, m: int) -> np.ndarray:
   """`n` degrees `floor(m / n)` or one more summing to `m`; the larger ones at
   a uniformly random set of `m mod n` vertices."""
   deg = np.full(n, m // n, dtype=np.int64)
-  deg[rng.permutation(n)[: m % n]] += 1
+  if m % n:  # no draw when n divides m (then the d_out draw is reproduced)
+    deg[rng.permutation(n)[: m % n]] += 1
   return deg
 
 
@@ -1036,12 +1037,14 @@ def perturb(mask: np.ndarray, fraction: float, key: jax.Array) -> np.ndarray:
     raise ValueError(
       f"mask must be a 2-D bool array, got dtype {arr.dtype} shape {arr.shape}"
     )
-  if isinstance(fraction, (bool, np.bool_)) or np.ndim(fraction) != 0:
+  numeric = isinstance(fraction, (int, float, np.integer, np.floating)) or (
+    hasattr(fraction, "dtype")
+    and np.ndim(fraction) == 0
+    and np.dtype(fraction.dtype).kind in "iuf"
+  )
+  if isinstance(fraction, (bool, np.bool_)) or not numeric:
     raise ValueError(f"fraction must be a real number in [0, 1], got {fraction!r}")
-  try:
-    frac = float(fraction)
-  except (TypeError, ValueError):
-    raise ValueError(f"fraction must be a real number in [0, 1], got {fraction!r}")
+  frac = float(np.asarray(fraction))
   if not 0.0 <= frac <= 1.0:  # NaN fails too
     raise ValueError(f"fraction must be a real number in [0, 1], got {fraction!r}")
   flat = arr.ravel()

@@ -457,3 +457,247 @@ def test_make_layer_refuses():
     graphs.make_layer(
       "dey_clash_free", jax.random.key(0), 8, 8, d_out=2, z=2, return_interleaver=True
     )
+
+
+# ---------------------------------------------------------- Dey degree rules
+# (moved from tests/test_topology_table.py with the rules themselves)
+
+
+def test_dey_degrees_for_lenet_300_100():
+  # 784 -> 300: d_in = 196 d_out / 75 must divide 784, so 25% is the sparsest.
+  assert graphs.dey_exact_degrees(784, 300, 0.1) == {
+      "p": 784, "pad": 0, "d_out": 75, "d_in": 196, "z": 196}
+  assert graphs.dey_padded_degrees(784, 300, 0.1) == {
+      "p": 790, "pad": 6, "d_out": 30, "d_in": 79, "z": 79}
+  for rule in (graphs.dey_exact_degrees, graphs.dey_padded_degrees):
+    assert rule(300, 100, 0.1) == {"p": 300, "pad": 0, "d_out": 10,
+                                   "d_in": 30, "z": 30}
+    assert rule(100, 10, 0.1) == {"p": 100, "pad": 0, "d_out": 1, "d_in": 10,
+                                  "z": 10}
+
+
+@pytest.mark.parametrize("n_in, n_out", [(64, 32), (32, 10), (784, 300),
+                                         (300, 100), (50, 7)])
+def test_dey_degrees_are_admissible_and_nearest(n_in, n_out):
+  d = graphs.dey_exact_degrees(n_in, n_out, 0.1)
+  assert d["d_in"] * n_out == n_in * d["d_out"] and n_in % d["d_in"] == 0
+  best = min(abs(k / n_out - 0.1) for k in range(1, n_out + 1)
+             if (n_in * k) % n_out == 0 and n_in % (n_in * k // n_out) == 0)
+  assert abs(d["d_out"] / n_out - 0.1) == pytest.approx(best)
+  p = graphs.dey_padded_degrees(n_in, n_out, 0.1)
+  assert p["p"] >= n_in and p["pad"] == p["p"] - n_in
+  assert p["d_in"] * n_out == p["p"] * p["d_out"] and p["p"] % p["d_in"] == 0
+
+
+def test_dey_layer_drops_pad_rows_and_keeps_degrees():
+  deg = graphs.dey_padded_degrees(784, 300, 0.1)
+  m = graphs.dey_layer(jax.random.key(3), 784, 300, deg)
+  assert m.shape == (784, 300) and m.dtype == bool
+  np.testing.assert_array_equal(m.sum(axis=1), 30)  # real inputs: d_out
+  assert m.sum() == 784 * 30  # exactly 10%
+  fan_in = m.sum(axis=0)
+  assert fan_in.max() <= 79 and 79 * 300 - fan_in.sum() == 6 * 30
+
+
+@pytest.mark.parametrize("kind", graphs.DEY_KINDS)
+@SETTINGS
+@given(n_in=st.integers(1, 60), n_out=st.integers(1, 40), data=st.data())
+def test_dey_budget_degrees_reach_exactly_the_feasible_counts(kind, n_in, n_out, data):
+  feasible = graphs.dey_feasible_edges(n_in, n_out, kind)
+  # By definition: n_in * d_out, with d_out | n_out except for basic.
+  want = [n_in * d for d in range(1, n_out + 1) if kind == "basic" or n_out % d == 0]
+  np.testing.assert_array_equal(feasible, want)
+  edges = data.draw(st.integers(1, n_in * n_out))
+  deg = graphs.dey_budget_degrees(n_in, n_out, edges, kind)
+  assert (deg is not None) == (edges in set(feasible.tolist()))
+  if deg is None:
+    return
+  p = deg["p"]
+  assert p >= n_in and deg["pad"] == p - n_in and deg["z"] == deg["d_in"]
+  assert p * deg["d_out"] == n_out * deg["d_in"]
+  if kind != "basic":
+    assert p % deg["d_in"] == 0
+  # p is the smallest padded size that works.
+  for q in range(n_in, p):
+    ok = (q * deg["d_out"]) % n_out == 0
+    if kind != "basic":
+      ok = ok and q % (q * deg["d_out"] // n_out) == 0
+    assert not ok
+  m = graphs.dey_layer(jax.random.key(edges), n_in, n_out, deg, kind)
+  assert m.shape == (n_in, n_out) and m.dtype == np.bool_
+  assert m.sum() == edges
+  np.testing.assert_array_equal(m.sum(axis=1), deg["d_out"])
+  assert m.sum(axis=0).max() <= deg["d_in"]
+  if deg["pad"] == 0:
+    np.testing.assert_array_equal(m.sum(axis=0), deg["d_in"])
+
+
+def test_dey_budget_degrees_refuses_unknown_kind():
+  with pytest.raises(ValueError, match="kind must be one of basic, clash_free, windowed"):
+    graphs.dey_budget_degrees(8, 8, 16, "random")
+  with pytest.raises(ValueError, match="kind must be one of"):
+    graphs.dey_layer(jax.random.key(0), 8, 8, graphs.dey_budget_degrees(8, 8, 16), "x")
+
+
+# ------------------------------------------------------------------- blocked
+
+
+def test_blocked_hand_case_is_the_notes_block_pattern():
+  # Note section 2.3: p = n = 4, d_out = d_in = 2: outputs 0, 1 <- {0, 1};
+  # outputs 2, 3 <- {2, 3}.
+  m = graphs.blocked(jax.random.key(0), 4, 4, d_out=2)
+  want = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1]], bool)
+  np.testing.assert_array_equal(m, want)
+
+
+@SETTINGS
+@given(k=st.integers(1, 8), d_out=st.integers(1, 5), d_in=st.integers(1, 6))
+def test_blocked_windows_are_contiguous_and_biregular(k, d_out, d_in):
+  n_in, n_out = k * d_in, k * d_out
+  m = graphs.blocked(jax.random.key(1), n_in, n_out, d_out=d_out)
+  assert_biregular(m, n_in, n_out, d_out)
+  for j in range(n_out):
+    rows = np.flatnonzero(m[:, j])
+    # One contiguous window, the group's own.
+    np.testing.assert_array_equal(rows, np.arange(d_in) + (j // d_out) * d_in)
+  np.testing.assert_array_equal(m, graphs.blocked(jax.random.key(2), n_in, n_out, d_out=d_out))
+
+
+@pytest.mark.parametrize("n_in, n_out, d_out", [(10, 6, 4), (10, 6, 2), (8, 6, 0)])
+def test_blocked_refuses(n_in, n_out, d_out):
+  with pytest.raises(ValueError, match="d_out"):
+    graphs.blocked(jax.random.key(0), n_in, n_out, d_out=d_out)
+
+
+# ------------------------------------------ near-biregular and exact circulant
+
+
+@SETTINGS
+@given(n_in=st.integers(1, 40), n_out=st.integers(1, 40), data=st.data(), seed=seeds)
+def test_near_biregular_exact_count_and_balanced_degrees(n_in, n_out, data, seed):
+  m_edges = data.draw(st.integers(1, n_in * n_out))
+  mask = graphs.random_biregular(jax.random.key(seed), n_in, n_out, edges=m_edges)
+  assert mask.dtype == np.bool_ and mask.sum() == m_edges
+  for deg, n in ((mask.sum(axis=1), n_in), (mask.sum(axis=0), n_out)):
+    assert set(np.unique(deg).tolist()) <= {m_edges // n, -(-m_edges // n)}
+    assert deg.sum() == m_edges
+  if m_edges % n_in == 0 and m_edges % n_out == 0:
+    assert_biregular(mask, n_in, n_out, m_edges // n_in)
+
+
+def test_near_biregular_with_divisible_count_is_the_d_out_draw():
+  a = graphs.random_biregular(jax.random.key(3), 30, 20, d_out=4)
+  b = graphs.random_biregular(jax.random.key(3), 30, 20, edges=120)
+  assert_biregular(b, 30, 20, 4)
+  np.testing.assert_array_equal(a, b)
+  with pytest.raises(ValueError, match="exactly one of d_out, edges"):
+    graphs.random_biregular(jax.random.key(3), 30, 20)
+  with pytest.raises(ValueError, match="exactly one of d_out, edges"):
+    graphs.random_biregular(jax.random.key(3), 30, 20, d_out=4, edges=120)
+  with pytest.raises(ValueError, match=r"edges must be an integer in \[1, 600\]"):
+    graphs.random_biregular(jax.random.key(3), 30, 20, edges=0)
+
+
+@SETTINGS
+@given(n_in=st.integers(1, 40), n_out=st.integers(1, 40), data=st.data(),
+       gen=st.sampled_from(graphs.GENERATORS), seed=seeds)
+def test_circulant_exact_count_rule(n_in, n_out, data, gen, seed):
+  m_edges = data.draw(st.integers(1, n_in * n_out))
+  mask = graphs.circulant(jax.random.key(seed), n_in, n_out, edges=m_edges, generators=gen)
+  assert mask.sum() == m_edges
+  d, r = divmod(m_edges, n_out)
+  offsets = (np.arange(n_out) * n_in) // n_out
+  # Un-rolling every column by its offset leaves one base column S, plus one
+  # extra generator s* for the r outputs of R.
+  unrolled = np.stack([np.roll(mask[:, j], -offsets[j]) for j in range(n_out)], axis=1)
+  j = np.arange(n_out)
+  in_r = ((j + 1) * r) // n_out > (j * r) // n_out
+  assert in_r.sum() == r and (r == n_out or not in_r[0])
+  base = unrolled[:, ~in_r]
+  if base.shape[1]:
+    assert np.all(base == base[:, :1])
+    assert base[:, 0].sum() == d
+  if r:
+    extra = unrolled[:, in_r] & ~unrolled[:, [int(np.argmin(in_r))]] if (~in_r).any() else None
+    if extra is not None:
+      rows = np.flatnonzero(extra.any(axis=1))
+      assert rows.size == 1 and np.all(extra[rows[0]])  # one s*, for all of R
+  np.testing.assert_array_equal(mask.sum(axis=0), d + in_r)
+  if gen == "contiguous":
+    # Banded: column j reads the window o_j .. o_j + fan_in - 1 (mod n_in).
+    for jj in range(n_out):
+      np.testing.assert_array_equal(
+        np.flatnonzero(unrolled[:, jj]), np.arange(d + in_r[jj]))
+
+
+def test_circulant_edges_multiple_of_n_out_is_the_degree_draw():
+  a = graphs.circulant(jax.random.key(4), 30, 12, degree=5)
+  b = graphs.circulant(jax.random.key(4), 30, 12, edges=60)
+  np.testing.assert_array_equal(a, b)
+  with pytest.raises(ValueError, match="exactly one of density, degree, edges"):
+    graphs.circulant(jax.random.key(4), 30, 12, degree=5, edges=60)
+
+
+def test_erdos_renyi_count_is_the_density_draw():
+  a = graphs.erdos_renyi(jax.random.key(5), 30, 20, density=0.25)
+  b = graphs.erdos_renyi(jax.random.key(5), 30, 20, count=150)
+  np.testing.assert_array_equal(a, b)
+  assert b.sum() == 150
+  with pytest.raises(ValueError, match=r"count must be an integer in \[1, 600\]"):
+    graphs.erdos_renyi(jax.random.key(5), 30, 20, count=601)
+
+
+# ------------------------------------------------------------------- perturb
+
+
+@SETTINGS
+@given(n_in=st.integers(1, 30), n_out=st.integers(1, 30), data=st.data(), seed=seeds)
+def test_perturb_keeps_count_and_moves_exactly_the_fraction(n_in, n_out, data, seed):
+  rng = np.random.default_rng(seed)
+  mask = rng.random((n_in, n_out)) < data.draw(st.floats(0.0, 1.0))
+  active, empty = int(mask.sum()), int((~mask).sum())
+  fraction = data.draw(st.floats(0.0, 1.0))
+  moves = round(fraction * active)
+  if moves > empty:
+    with pytest.raises(ValueError, match=f"moves {moves} of {active} connections, but "
+                       f"the mask has only {empty} empty positions"):
+      graphs.perturb(mask, fraction, jax.random.key(seed))
+    return
+  out = graphs.perturb(mask, fraction, jax.random.key(seed))
+  assert out.dtype == np.bool_ and out.shape == mask.shape
+  assert out.sum() == active
+  assert (out != mask).sum() == 2 * moves
+  assert (mask & ~out).sum() == moves and (out & ~mask).sum() == moves
+  np.testing.assert_array_equal(out, graphs.perturb(mask, fraction, jax.random.key(seed)))
+
+
+def test_perturb_moves_are_uniform():
+  # 4 active of 8: moving 1 picks each active (and each empty) position with
+  # probability 1/4; chi-square over 4000 draws.
+  mask = np.array([[1, 1, 1, 1, 0, 0, 0, 0]], bool)
+  keys = jax.random.split(jax.random.key(0), 4000)
+  off = np.zeros(8)
+  on = np.zeros(8)
+  for k in keys:
+    out = graphs.perturb(mask, 0.25, k)
+    off += mask[0] & ~out[0]
+    on += out[0] & ~mask[0]
+  assert stats.chisquare(off[:4]).pvalue > 1e-3
+  assert stats.chisquare(on[4:]).pvalue > 1e-3
+  assert off[4:].sum() == 0 and on[:4].sum() == 0
+
+
+@pytest.mark.parametrize("mask, fraction, match", [
+  (np.ones((3, 3), np.int32), 0.1, "mask must be a 2-D bool array, got dtype int32"),
+  (np.ones(4, bool), 0.1, r"mask must be a 2-D bool array, got dtype bool shape \(4,\)"),
+  (np.eye(3, dtype=bool), 1.5, r"fraction must be a real number in \[0, 1\], got 1.5"),
+  (np.eye(3, dtype=bool), -0.1, r"fraction must be a real number in \[0, 1\]"),
+  (np.eye(3, dtype=bool), float("nan"), r"fraction must be a real number in \[0, 1\]"),
+  (np.eye(3, dtype=bool), True, r"fraction must be a real number in \[0, 1\]"),
+  (np.eye(3, dtype=bool), "0.1", r"fraction must be a real number in \[0, 1\]"),
+  (np.ones((2, 2), bool) | np.eye(2, dtype=bool), 0.5,
+   "moves 2 of 4 connections, but the mask has only 0 empty positions"),
+])
+def test_perturb_refuses(mask, fraction, match):
+  with pytest.raises(ValueError, match=match):
+    graphs.perturb(mask, fraction, jax.random.key(0))

@@ -1,4 +1,8 @@
-"""The topology table command: Dey degrees, a small end-to-end table, errors."""
+"""The topology table command: a small end-to-end table, errors.
+
+The Dey degree rules and the networks it builds are tested with the library
+(tests/test_graphs.py, tests/test_mask_sources.py).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import numpy as np
 import pytest
 
 from experiments import topology_table as tt
+from psn_jax import networks
 
 NAMES = ["uniform", "ERK", "PSN lognormal", "PSN power_law", "PSN gaussian",
          "PSN exponential", "Dey clash-free, exact", "Dey clash-free, padded",
@@ -21,42 +26,6 @@ SEEDS = 2
 @pytest.fixture(scope="module")
 def small():
   return tt.compute_table(seeds=SEEDS, **SMALL)
-
-
-def test_dey_degrees_for_lenet_300_100():
-  # 784 -> 300: d_in = 196 d_out / 75 must divide 784, so 25% is the sparsest.
-  assert tt.dey_exact_degrees(784, 300, 0.1) == {
-      "p": 784, "pad": 0, "d_out": 75, "d_in": 196, "z": 196}
-  assert tt.dey_padded_degrees(784, 300, 0.1) == {
-      "p": 790, "pad": 6, "d_out": 30, "d_in": 79, "z": 79}
-  for rule in (tt.dey_exact_degrees, tt.dey_padded_degrees):
-    assert rule(300, 100, 0.1) == {"p": 300, "pad": 0, "d_out": 10,
-                                   "d_in": 30, "z": 30}
-    assert rule(100, 10, 0.1) == {"p": 100, "pad": 0, "d_out": 1, "d_in": 10,
-                                  "z": 10}
-
-
-@pytest.mark.parametrize("n_in, n_out", [(64, 32), (32, 10), (784, 300),
-                                         (300, 100), (50, 7)])
-def test_dey_degrees_are_admissible_and_nearest(n_in, n_out):
-  d = tt.dey_exact_degrees(n_in, n_out, 0.1)
-  assert d["d_in"] * n_out == n_in * d["d_out"] and n_in % d["d_in"] == 0
-  best = min(abs(k / n_out - 0.1) for k in range(1, n_out + 1)
-             if (n_in * k) % n_out == 0 and n_in % (n_in * k // n_out) == 0)
-  assert abs(d["d_out"] / n_out - 0.1) == pytest.approx(best)
-  p = tt.dey_padded_degrees(n_in, n_out, 0.1)
-  assert p["p"] >= n_in and p["pad"] == p["p"] - n_in
-  assert p["d_in"] * n_out == p["p"] * p["d_out"] and p["p"] % p["d_in"] == 0
-
-
-def test_dey_layer_drops_pad_rows_and_keeps_degrees():
-  deg = tt.dey_padded_degrees(784, 300, 0.1)
-  m = tt.dey_layer(jax.random.key(3), 784, 300, deg)
-  assert m.shape == (784, 300) and m.dtype == bool
-  np.testing.assert_array_equal(m.sum(axis=1), 30)  # real inputs: d_out
-  assert m.sum() == 784 * 30  # exactly 10%
-  fan_in = m.sum(axis=0)
-  assert fan_in.max() <= 79 and 79 * 300 - fan_in.sum() == 6 * 30
 
 
 def test_small_table_rows_and_ranges(small):
@@ -87,11 +56,11 @@ def test_small_table_cv_and_density_by_topology(small):
     mean_fan_in = rows[name]["layer_density"] * np.array(widths[:-1])
     bound = 0.5 / mean_fan_in  # sqrt(f (1 - f)) / mean <= 0.5 / mean
     assert np.all(rows[name]["cv_layers"] <= bound + 1e-12), name
-  for fam in tt.PSN_FAMILIES:
+  for fam in networks.PSN_FAMILIES:
     cvs = rows[f"PSN {fam}"]["cv_layers"]
     np.testing.assert_allclose(cvs[:, :2], 1.0, atol=0.05, err_msg=fam)
   for name in ("uniform", "circulant") + tuple(f"PSN {f}"
-                                               for f in tt.PSN_FAMILIES):
+                                               for f in networks.PSN_FAMILIES):
     np.testing.assert_allclose(rows[name]["values"]["density"], 0.1,
                                atol=0.01, err_msg=name)
   np.testing.assert_allclose(rows["ERK"]["values"]["density"], 0.1, atol=1e-3)
