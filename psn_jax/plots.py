@@ -21,6 +21,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure, SubFigure
 from scipy import stats
 
+from psn_jax.topology.degrees import as_layer_mask
+
 __all__ = [
   "new_axes",
   "save",
@@ -193,7 +195,8 @@ def mask_image(
   """A layer mask as an image, or each input's fan-out as a map.
 
   Args:
-    mask: `bool[n_in, n_out]` layer mask (Flax kernel layout).
+    mask: `bool[n_in, n_out]` layer mask (Flax kernel layout), or 0/1
+      integers (`psn_jax.topology.as_layer_mask`).
     ax: Axes to draw on; a new figure if None.
     fan_out_shape: if given (e.g. `(28, 28)` for 784 MNIST inputs), draw the
       fan-out of each input, `mask.sum(1)`, reshaped to this shape, with a
@@ -204,14 +207,14 @@ def mask_image(
     The Axes, holding one image of shape `(n_in, n_out)` or `fan_out_shape`.
 
   Raises:
-    ValueError: if `mask` is not 2-D, or `fan_out_shape` does not hold `n_in`.
+    ValueError: if `mask` is not a non-empty 2-D bool (or 0/1 integer) mask,
+      or `fan_out_shape` does not hold `n_in`.
   """
-  m = np.asarray(mask)
-  if m.ndim != 2 or m.size == 0:
+  m = as_layer_mask(mask)
+  if m.size == 0:
     raise ValueError(
       f"mask must be a non-empty 2-D (n_in, n_out) array, got shape {m.shape}"
     )
-  m = m.astype(bool)
   ax = _axes(ax)
   n_in, n_out = m.shape
   density = m.mean()

@@ -63,8 +63,12 @@ def test_mask_image():
   assert len(ax.figure.axes) == 2  # the map and its colour bar
   with pytest.raises(ValueError, match="fan_out_shape must be 2 integers .* n_in=784"):
     plots.mask_image(big, fan_out_shape=(28, 27))
-  with pytest.raises(ValueError, match="mask must be a non-empty 2-D"):
+  with pytest.raises(ValueError, match="mask must be a 2-D"):
     plots.mask_image(np.ones(5, bool))
+  with pytest.raises(ValueError, match="mask must be a non-empty 2-D"):
+    plots.mask_image(np.ones((0, 5), bool))
+  with pytest.raises(ValueError, match="mask must be bool, or integers"):
+    plots.mask_image(np.full((4, 5), 0.3))
 
 
 def test_nnstd_heatmap():

@@ -1,8 +1,13 @@
 """Topology measures of sparse networks, pure functions of boolean masks.
 
-A layer mask is `(n_in, n_out)` bool (the Flax kernel layout); a network is a
-list of layer masks in input-to-output order or a mask pytree mirroring Flax
-params (`psn_jax.masks.layer_masks` converts it). Everything runs on the host
+A layer mask is `(n_in, n_out)` bool (the Flax kernel layout), or integers
+that are all 0 or 1; a network is a list of layer masks in input-to-output
+order or a mask pytree mirroring Flax params (`psn_jax.masks.layer_masks`
+converts it). Every measure validates its input with one function,
+`as_layer_mask` (networks: `as_layers`): float arrays (weights, NaN), other
+integers, and a pytree or list where one layer is expected raise one
+`ValueError` that says what was given, instead of counting every nonzero as a
+connection. Everything runs on the host
 (NumPy / SciPy: BLAS products for counts, `linear_sum_assignment`, ARPACK and
 LAPACK for spectra; no JAX tracing is needed at these sizes) and is fast enough
 for every checkpoint: each measure takes well under a second of one CPU core on
@@ -14,7 +19,9 @@ Submodules:
 * `nnstd`: Neural Network Sparse Topology Distance (Liu et al. 2020).
 * `scatter`: forward / backward scatter over windows (Dey et al. 2018).
 * `spectral`: spectral gaps and algebraic connectivity (Bourely et al. 2017).
-* `concentration`: (planned, separate module; not imported here).
+* `concentration`: gradient concentration at hub neurons (PSN, Tomczak 2026);
+  a function of per-neuron gradient norms and fan-ins, not of masks, so it is
+  imported as `psn_jax.topology.concentration` and not re-exported here.
 """
 
 from __future__ import annotations
@@ -24,10 +31,11 @@ from typing import Any
 import numpy as np
 
 from psn_jax.topology.degrees import LayerDegrees
+from psn_jax.topology.degrees import as_layer_mask
+from psn_jax.topology.degrees import as_layers
 from psn_jax.topology.degrees import cv
 from psn_jax.topology.degrees import degree_stats
 from psn_jax.topology.degrees import gini
-from psn_jax.topology.degrees import _as_layers
 from psn_jax.topology.nnstd import NNSTDResult
 from psn_jax.topology.nnstd import jaccard_cost
 from psn_jax.topology.nnstd import nnstd
@@ -48,7 +56,7 @@ from psn_jax.topology.spectral import singular_values_top2
 from psn_jax.topology.spectral import spectral_gap
 
 __all__ = [
-    "LayerDegrees", "degree_stats", "cv", "gini",
+    "LayerDegrees", "degree_stats", "cv", "gini", "as_layer_mask", "as_layers",
     "NNSTDResult", "nnstd", "nnstd_matrix", "jaccard_cost",
     "ScatterResult", "junction_scatter", "network_scatter", "path_counts",
     "windows_1d", "windows_2d",
@@ -85,7 +93,7 @@ def summary(net: Any, *, input_shape: tuple[int, int] | None = (28, 28),
     `network_scatter_forward`, `network_scatter_backward`,
     `network_spectral_gap`, `network_lambda_2`, `network_isolated`.
   """
-  layers = _as_layers(net)
+  layers = as_layers(net)
   if input_shape is not None and int(np.prod(input_shape)) != layers[0].shape[0]:
     input_shape = None
   degs = degree_stats(layers)

@@ -9,57 +9,127 @@ mirroring Flax params (converted with `psn_jax.masks.layer_masks`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-__all__ = ["LayerDegrees", "degree_stats", "gini", "cv"]
+__all__ = ["LayerDegrees", "degree_stats", "gini", "cv", "as_layer_mask",
+           "as_layers"]
 
 
-def _as_layers(net: Any) -> list[np.ndarray]:
-  """Normalises a network to a list of 2-D bool layer masks in forward order.
+_MASK_RULE = "bool, or integers that are all 0 or 1"
 
-  Accepts a single 2-D mask (a one-layer network), a list or tuple of 2-D masks,
-  or a mask pytree mirroring Flax params. Pytrees go through
-  `psn_jax.masks.layer_masks`, imported lazily so that this module does not
-  depend on `psn_jax.masks` at import time.
+
+def _kind(x: Any) -> str:
+  """A short name of what `x` is, for error messages."""
+  if isinstance(x, Mapping):
+    return "a dict (a mask pytree?)"
+  if isinstance(x, (list, tuple)):
+    return f"a {type(x).__name__} of {len(x)} items"
+  dtype = getattr(x, "dtype", None)
+  shape = getattr(x, "shape", None)
+  if dtype is not None:
+    return f"{dtype} array of shape {tuple(shape)}"
+  return type(x).__name__
+
+
+def as_layer_mask(mask: Any, name: str = "mask") -> np.ndarray:
+  """One layer's mask as a 2-D bool NumPy array, or one clear `ValueError`.
+
+  The single validator of every topology measure. A layer mask is a 2-D
+  `(n_in, n_out)` array of dtype bool, or of an integer dtype whose entries
+  are all 0 or 1 (e.g. `mask.astype(np.int8)`). Everything else is refused,
+  so that no measure silently treats "nonzero" as "connected":
+
+  * float arrays, even of 0.0 / 1.0 (weights are not masks: pass
+    `weights != 0` if that is what you mean, knowing that a trained weight
+    can be exactly 0), and so NaN arrays;
+  * integers other than 0 and 1 (counts are not masks);
+  * dicts, lists and other pytrees where one layer is expected (use the
+    `network_*` functions, `degree_stats` or `psn_jax.masks.layer_masks`);
+  * arrays that are not 2-D (e.g. with a leading seed axis: slice one seed).
+
+  Args:
+    mask: the candidate layer mask (NumPy, JAX or anything `np.asarray`
+      accepts, except containers).
+    name: the argument's name in the error message.
+
+  Returns:
+    The mask as a `(n_in, n_out)` bool NumPy array (a view when it already
+    was one).
+
+  Raises:
+    ValueError: if `mask` is not a 2-D bool or 0/1-integer array.
+  """
+  if isinstance(mask, (Mapping, list, tuple)) or not hasattr(mask, "__array__"):
+    raise ValueError(f"{name} must be one layer's 2-D (n_in, n_out) mask "
+                     f"({_MASK_RULE}), got {_kind(mask)}; for a whole network "
+                     f"use the network_* functions")
+  m = np.asarray(mask)
+  if m.ndim != 2:
+    raise ValueError(f"{name} must be a 2-D (n_in, n_out) mask, got shape "
+                     f"{m.shape}")
+  if m.dtype == np.bool_:
+    return m
+  if m.dtype.kind in "iu":
+    if m.size and not np.all((m == 0) | (m == 1)):
+      bad = m[(m != 0) & (m != 1)].ravel()[0]
+      raise ValueError(f"{name} must be {_MASK_RULE}, got an {m.dtype} array "
+                       f"holding {bad}")
+    return m.astype(bool)
+  hint = ("; NaN is not a mask" if m.dtype.kind == "f" and np.isnan(m).any()
+          else "")
+  raise ValueError(f"{name} must be {_MASK_RULE}, got {m.dtype} (weights are "
+                   f"not masks: pass weights != 0 to mean 'nonzero'){hint}")
+
+
+def as_layers(net: Any, name: str = "net") -> list[np.ndarray]:
+  """Normalises a network to a list of validated 2-D bool layer masks.
+
+  Accepts a single 2-D mask (a one-layer network), a list or tuple of 2-D
+  masks in forward order, or a mask pytree mirroring Flax params. Pytrees go
+  through `psn_jax.masks.layer_masks`, imported lazily so that this module
+  does not depend on `psn_jax.masks` at import time. Every layer passes
+  `as_layer_mask` (bool, or 0/1 integers).
 
   Args:
     net: the network's masks.
+    name: the argument's name in error messages.
 
   Returns:
     A list of `(n_in, n_out)` bool NumPy arrays whose widths chain
     (`layers[l].shape[1] == layers[l + 1].shape[0]`).
 
   Raises:
-    ValueError: if a layer is not 2-D, the list is empty, or widths do not chain.
+    ValueError: if a layer is not a 2-D bool / 0-1 integer mask, the network
+      is empty, or widths do not chain.
   """
-  if hasattr(net, "ndim") and not isinstance(net, (list, tuple, dict)):
-    if net.ndim != 2:
-      raise ValueError(f"net must be a 2-D mask, a list of them or a mask pytree, "
-                       f"got an array with ndim={net.ndim}")
-    layers = [net]
-  elif isinstance(net, (list, tuple)) and all(hasattr(m, "ndim") or
-                                              isinstance(m, (list, tuple))
-                                              for m in net):
-    layers = list(net)
-  else:
+  if isinstance(net, Mapping):
     from psn_jax.masks import layer_masks  # pylint: disable=g-import-not-at-top
     layers = list(layer_masks(net))
+  elif isinstance(net, (list, tuple)):
+    layers = list(net)
+  elif hasattr(net, "__array__"):
+    layers = [net]
+  else:
+    raise ValueError(f"{name} must be a 2-D mask, a list of them or a mask "
+                     f"pytree, got {_kind(net)}")
   if not layers:
-    raise ValueError("net must have at least one layer, got 0")
+    raise ValueError(f"{name} must have at least one layer, got 0")
   out = []
   for l, m in enumerate(layers):
-    m = np.asarray(m)
-    if m.ndim != 2:
-      raise ValueError(f"net layer {l} must be a 2-D (n_in, n_out) mask, "
-                       f"got shape {m.shape}")
-    out.append(m.astype(bool, copy=False))
+    if isinstance(m, (list, tuple)):
+      m = np.asarray(m)  # nested lists of 0/1 or bools
+    out.append(as_layer_mask(m, f"{name} layer {l}"))
   for l in range(1, len(out)):
     if out[l].shape[0] != out[l - 1].shape[1]:
-      raise ValueError(f"net layer {l} has n_in={out[l].shape[0]}, must equal "
+      raise ValueError(f"{name} layer {l} has n_in={out[l].shape[0]}, must equal "
                        f"layer {l - 1}'s n_out={out[l - 1].shape[1]}")
   return out
+
+
+_as_layers = as_layers  # the name the measures imported before
 
 
 def cv(x: np.ndarray) -> float:
@@ -195,7 +265,8 @@ def degree_stats(net: Any) -> list[LayerDegrees]:
     One `LayerDegrees` per layer, in forward order.
 
   Raises:
-    ValueError: if the masks are not 2-D or their widths do not chain.
+    ValueError: if a layer is not a 2-D bool (or 0/1 integer) mask
+      (`as_layer_mask`) or the widths do not chain.
   """
   layers = _as_layers(net)
   from_input, to_output = _reachability(layers)

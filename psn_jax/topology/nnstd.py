@@ -52,7 +52,8 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from psn_jax.topology.degrees import _as_layers
+from psn_jax.topology.degrees import as_layer_mask
+from psn_jax.topology.degrees import as_layers as _as_layers
 
 __all__ = ["NNSTDResult", "nnstd", "nnstd_matrix", "jaccard_cost"]
 
@@ -91,10 +92,11 @@ def jaccard_cost(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     both input sets are empty.
 
   Raises:
-    ValueError: if the two masks have different numbers of inputs.
+    ValueError: if a mask is not a 2-D bool (or 0/1 integer) layer mask, or
+      the two have different numbers of inputs.
   """
-  a = np.asarray(a, dtype=bool)
-  b = np.asarray(b, dtype=bool)
+  a = as_layer_mask(a, "a")
+  b = as_layer_mask(b, "b")
   if a.shape[0] != b.shape[0]:
     raise ValueError(f"b must have the same n_in as a ({a.shape[0]}), "
                      f"got {b.shape[0]}")
@@ -192,7 +194,8 @@ def nnstd(a: Any, b: Any, *, permute_outputs: bool = False) -> NNSTDResult:
     `mean` (their unweighted mean) and the `matchings`.
 
   Raises:
-    ValueError: if the networks' layer counts or shapes differ.
+    ValueError: if a layer is not a 2-D bool (or 0/1 integer) mask, or the
+      networks' layer counts or shapes differ.
   """
   pa, pb = _prepare(a), _prepare(b)
   _check_shapes(pa, pb)

@@ -53,7 +53,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from psn_jax.topology.degrees import _as_layers
+from psn_jax.topology.degrees import as_layer_mask
+from psn_jax.topology.degrees import as_layers as _as_layers
 
 __all__ = ["ScatterResult", "windows_1d", "windows_2d", "junction_scatter",
            "network_scatter", "path_counts"]
@@ -188,8 +189,7 @@ def junction_scatter(mask: np.ndarray, in_windows: Any, out_windows: Any
   output windows. See the module docstring for the general-mask convention.
 
   Args:
-    mask: `(n_in, n_out)` bool layer mask (a non-negative count matrix works
-      too).
+    mask: `(n_in, n_out)` bool (or 0/1 integer) layer mask.
     in_windows: windows on the input neurons: a `(K, n_in)` bool membership
       matrix (`windows_1d`, `windows_2d`) or a list of index arrays.
     out_windows: windows on the output neurons, likewise `(K', n_out)`.
@@ -198,11 +198,10 @@ def junction_scatter(mask: np.ndarray, in_windows: Any, out_windows: Any
     `(S_f, S_b)`, each in [0, 1] (0 for an empty mask).
 
   Raises:
-    ValueError: if the mask is not 2-D or the windows do not fit it.
+    ValueError: if `mask` is not a 2-D bool (or 0/1 integer) layer mask, or
+      the windows do not fit it.
   """
-  m = np.asarray(mask)
-  if m.ndim != 2:
-    raise ValueError(f"mask must be 2-D (n_in, n_out), got shape {m.shape}")
+  m = as_layer_mask(mask)
   w_in = _as_windows(in_windows, m.shape[0], "in_windows")
   w_out = _as_windows(out_windows, m.shape[1], "out_windows")
   return _scatter_pair(m.astype(np.float64), w_in, w_out)
@@ -300,8 +299,9 @@ def network_scatter(net: Any, input_shape: tuple[int, int] | None = (28, 28),
     `ScatterResult` with per-junction values, the network pair and `.value`.
 
   Raises:
-    ValueError: if `input_shape` does not match the number of inputs, or a
-      window size is not positive.
+    ValueError: if a layer is not a 2-D bool (or 0/1 integer) mask,
+      `input_shape` does not match the number of inputs, or a window size is
+      not positive.
   """
   layers = _as_layers(net)
   widths = [layers[0].shape[0]] + [m.shape[1] for m in layers]

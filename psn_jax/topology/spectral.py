@@ -66,7 +66,8 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 from scipy.sparse import linalg as sla
 
-from psn_jax.topology.degrees import _as_layers
+from psn_jax.topology.degrees import as_layer_mask
+from psn_jax.topology.degrees import as_layers as _as_layers
 
 __all__ = ["spectral_gap", "algebraic_connectivity", "isolated_vertices",
            "network_spectral_gap", "network_algebraic_connectivity",
@@ -88,10 +89,7 @@ def _check_solver(solver: str) -> None:
 
 
 def _as_biadjacency(mask: Any) -> sp.csr_matrix:
-  m = np.asarray(mask)
-  if m.ndim != 2:
-    raise ValueError(f"mask must be 2-D (n_in, n_out), got shape {m.shape}")
-  return sp.csr_matrix(m.astype(bool).astype(np.float64))
+  return sp.csr_matrix(as_layer_mask(mask).astype(np.float64))
 
 
 def _drop_isolated(b: sp.csr_matrix) -> sp.csr_matrix:
@@ -261,7 +259,8 @@ def spectral_gap(mask: Any, *, kind: str = "raw", solver: str = "auto") -> float
     The gap as a float (NaN for the Ramanujan gap of an empty mask).
 
   Raises:
-    ValueError: if `kind` or `solver` is unknown or the mask is not 2-D.
+    ValueError: if `kind` or `solver` is unknown, or `mask` is not a 2-D bool
+      (or 0/1 integer) layer mask (`psn_jax.topology.as_layer_mask`).
   """
   return _gap(_as_biadjacency(mask), kind, solver)
 
@@ -285,7 +284,8 @@ def algebraic_connectivity(mask: Any, *, normalized: bool = False,
     `lambda_2` as a float (0 for fewer than two vertices).
 
   Raises:
-    ValueError: if `solver` is unknown or the mask is not 2-D.
+    ValueError: if `solver` is unknown, or `mask` is not a 2-D bool (or 0/1
+      integer) layer mask.
   """
   return _algebraic_connectivity(_as_biadjacency(mask), normalized,
                                  drop_isolated, solver)
