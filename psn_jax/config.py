@@ -39,7 +39,7 @@ import ml_collections
 VARIANTS = ("quick", "paper", "rigl", "set")
 OPTIMIZERS = ("adam", "sgd")
 LR_SCHEDULES = ("constant", "cosine", "step")
-PRECISIONS = ("float32", "tf32", "bfloat16")
+PRECISIONS = ("default", "float32", "tf32", "bfloat16")
 
 
 def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
@@ -57,7 +57,7 @@ def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
   c.hidden = (300, 100)
   c.dropout = 0.0              # MLP dropout rate on hidden activations
   c.input_pad = 0              # pad input features with zeros to this width; 0 = none
-  c.precision = "float32"      # matmul precision: float32 | tf32 | bfloat16
+  c.precision = "default"      # matmul precision: default (backend) | float32 | tf32 | bfloat16
 
   # Masks (psn_jax.masks.make_masks).
   c.sparsity = 0.9
@@ -223,7 +223,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _bool("dense_last", c.dense_last)
   _real("dropout", c.get("dropout", 0.0), 0.0, 1.0, True, False)
   _int("input_pad", c.get("input_pad", 0), 0)
-  _choice("precision", c.get("precision", "float32"), PRECISIONS)
+  _choice("precision", c.get("precision", "default"), PRECISIONS)
 
   o = c.optim
   _choice("optim.name", o.name, OPTIMIZERS)

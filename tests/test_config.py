@@ -39,7 +39,7 @@ def test_unknown_variant():
 def test_new_fields_and_their_defaults():
   c = config_lib.get_config()
   assert (c.dropout, c.input_pad, c.track.snapshot_every, c.precision) == (
-      0.0, 0, 0, "float32")
+      0.0, 0, 0, "default")
   assert c.dataset == "mnist" and tuple(c.hidden) == (300, 100)
 
 
@@ -87,7 +87,7 @@ BAD = [
     ("dropout", 1.0, "[0, 1)"),
     ("dropout", -0.5, "[0, 1)"),
     ("input_pad", -1, ">= 0"),
-    ("precision", "float16", "float32, tf32, bfloat16"),
+    ("precision", "float16", "default, float32, tf32, bfloat16"),
     ("optim.name", "rmsprop", "adam, sgd"),
     ("optim.learning_rate", -1.0, "> 0"),
     ("optim.learning_rate", 0.0, "> 0"),
