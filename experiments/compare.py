@@ -4,7 +4,7 @@
 
 Trains every (variant, seed) pair of `config.variants` in one jitted, vmapped
 program, prints test accuracy mean and std per variant, and writes
-`WORKDIR/results.json` and `WORKDIR/table.txt`.
+`WORKDIR/results.json`, `WORKDIR/results.npz` and `WORKDIR/table.txt`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def body(flags) -> None:
   from psn_jax import stats, utils
   config = flags.config
   _, results = cli.run_variants(flags)
-  table = stats.summary_table(results["final_test_accuracy"])
+  table = stats.summary_table(results.accuracy_by_name())
   utils.write_text_atomic(os.path.join(flags.workdir, "table.txt"), table + "\n")
   print(f"{config.dataset}, {config.num_seeds} seeds, {config.num_epochs} epochs, "
         f"hidden {tuple(config.hidden)}: final test accuracy (%)")

@@ -3,8 +3,10 @@
   python -m experiments.train --config configs/train.py:quick \
       --config.dataset=mnist --config.num_seeds=2 --workdir runs/quick
 
-Writes `WORKDIR/results.json` (config, per-seed final test accuracy, per-epoch
-history, topology records) and Orbax checkpoints; `--resume` continues from the
+Writes `WORKDIR/results.json` (configs, per-seed final test accuracy, per-epoch
+history), `WORKDIR/results.npz` (fan-ins, gradient norms, topology records,
+mask snapshots; `psn_jax.results.Results.load(WORKDIR)` reads both) and Orbax
+checkpoints; `--resume` continues from the
 latest checkpoint and ends with the same numbers as an uninterrupted run.
 """
 
@@ -12,7 +14,6 @@ from __future__ import annotations
 
 import sys
 
-import numpy as np
 
 from experiments import cli
 
@@ -23,7 +24,7 @@ def body(flags) -> None:
   from psn_jax import runner  # after flag parsing: bad flags fail fast
   results = runner.run(flags.config, flags.workdir, resume=flags.resume,
                        data_dir=flags.data_dir, progress=flags.progress)
-  acc = np.asarray(results["final_test_accuracy"])
+  acc = results.final_test_accuracy.ravel()
   print(f"final test accuracy over {acc.size} seeds: "
         f"{100 * acc.mean():.2f} +- {100 * acc.std(ddof=1) if acc.size > 1 else 0:.2f}%"
         f"  -> {flags.workdir}/results.json")

@@ -66,16 +66,26 @@ class MLP(nn.Module):
     hidden: widths of the hidden layers, e.g. (300, 100) (LeNet-300-100) or
       (1000, 1000, 1000).
     num_classes: width of the output layer (logits).
+    dropout: rate of the (inverted) dropout after each hidden ReLU, as in the
+      sparse MLPs of Liu et al. 2020 (Topological insights into sparse neural
+      networks); 0 disables it. It is active only with `train=True`, which
+      needs a `"dropout"` PRNG key in `apply(..., rngs=...)`.
   """
 
   hidden: Sequence[int] = (300, 100)
   num_classes: int = 10
+  dropout: float = 0.0
 
   @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
-    """Maps `x` of shape (batch, n_in) to logits of shape (batch, num_classes)."""
+  def __call__(self, x: jax.Array, *, train: bool = False) -> jax.Array:
+    """Maps `x` of shape (batch, n_in) to logits of shape (batch, num_classes).
+
+    `train=True` applies dropout (evaluation is deterministic).
+    """
     for width in self.hidden:
       x = nn.relu(Dense(width, kernel_init=_HIDDEN_INIT)(x))
+      if self.dropout > 0:
+        x = nn.Dropout(self.dropout, deterministic=not train)(x)
     return Dense(self.num_classes, kernel_init=_OUTPUT_INIT)(x)
 
 

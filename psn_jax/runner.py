@@ -1,17 +1,27 @@
-"""Runs a config end to end: data, masks per seed, the vmapped engine,
-checkpoints, progress and an atomic results file.
+"""Runs configs end to end: data, masks per run, the vmapped engine, checkpoints.
 
-This is the host-side loop around `psn_jax.train`: one jitted, vmapped
-`train_epoch` call per epoch (all seeds and all mask variants in one program),
-a tqdm bar, an Orbax checkpoint every `checkpoint_every` epochs, and
-`results.json` written through a temporary file and a rename.
+This is the host-side loop around `psn_jax.train`. `run_group(configs, names,
+workdir)` trains every (config, seed) pair of a *group* (configs that share the
+program: same shapes and static settings; they may differ in their masks, seeds
+and learning rate, which are batched data) in one jitted, vmapped program: one
+`train_epoch` call per epoch, a tqdm bar, an Orbax checkpoint every
+`checkpoint_every` epochs, mask snapshots every `track.snapshot_every` epochs,
+and a `psn_jax.results.Results` saved atomically at the end. `run(config,
+workdir, variants=...)` is the same for one config and its mask variants.
+
+The steps are separate functions (`load_data`, `build_masks`, `run_group`'s
+loop, `collect`), so a sweep (`psn_jax.sweep`) loads each dataset once.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import glob
 import importlib.metadata
+import io
 import os
+import sys
 import time
 from typing import Any, Sequence
 
@@ -22,13 +32,23 @@ import numpy as np
 import tqdm
 
 from psn_jax import checkpoint
+from psn_jax import config as config_lib
 from psn_jax import data as data_lib
 from psn_jax import masks as masks_lib
+from psn_jax import results as results_lib
 from psn_jax import train as train_lib
 from psn_jax import utils
 
 _PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "orbax-checkpoint",
              "psn-jax")
+
+# Fields that may differ inside one program: they reach the engine as batched
+# data (masks, keys, the learning rate), not as part of the compiled program.
+BATCHED_FIELDS: tuple[str, ...] = (
+    "sparsity", "distribution", "profile", "cv", "dense_first", "dense_last",
+    "optim.learning_rate")
+# Fields that change neither the program nor the numbers of a run.
+_UNTRACKED_FIELDS: tuple[str, ...] = ("checkpoint_every",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,196 +64,313 @@ class Variant:
   dense_last: bool = False
 
 
-def variant_from_config(config: ml_collections.ConfigDict) -> Variant:
-  """The single mask variant that the flat config fields describe."""
-  return Variant(name=config.profile, sparsity=config.sparsity,
-                 distribution=config.distribution, profile=config.profile,
-                 cv=config.cv, dense_first=config.dense_first,
-                 dense_last=config.dense_last)
+def variant_config(config: ml_collections.ConfigDict,
+                   variant: Variant) -> ml_collections.ConfigDict:
+  """`config` with the mask fields of `variant`."""
+  c = copy.deepcopy(config)
+  with c.unlocked():
+    for field in ("sparsity", "distribution", "profile", "cv", "dense_first",
+                  "dense_last"):
+      c[field] = getattr(variant, field)
+    if "variants" in c:
+      del c["variants"]
+  return c
 
 
-def validate(config: ml_collections.ConfigDict,
-             variants: Sequence[Variant]) -> None:
-  """Checks every user-facing field; raises one-line ValueErrors."""
-  if config.dataset not in data_lib.DATASETS:
-    raise ValueError(f"dataset must be one of {', '.join(data_lib.DATASETS)}, "
-                     f"got {config.dataset!r}")
-  for field in ("num_seeds", "num_epochs", "batch_size"):
-    value = config[field]
-    if not isinstance(value, int) or value < 1:
-      raise ValueError(f"{field} must be an integer >= 1, got {value!r}")
-  if not config.hidden or any(not isinstance(w, int) or w < 1
-                              for w in config.hidden):
-    raise ValueError(f"hidden must be a non-empty list of widths >= 1, "
-                     f"got {tuple(config.hidden)!r}")
-  for v in variants:
-    if not 0 <= v.sparsity < 1:
-      raise ValueError(f"sparsity must be in [0, 1) (0: dense), got {v.sparsity!r}")
-    if v.distribution not in masks_lib.DISTRIBUTIONS:
-      raise ValueError(
-          f"distribution must be one of {', '.join(masks_lib.DISTRIBUTIONS)}, "
-          f"got {v.distribution!r}")
-    if v.profile not in masks_lib.PROFILES:
-      raise ValueError(f"profile must be one of {', '.join(masks_lib.PROFILES)}, "
-                       f"got {v.profile!r}")
+def program_key(config: ml_collections.ConfigDict) -> str:
+  """What configs must share to train in one program (`BATCHED_FIELDS` aside).
 
-
-def build_masks(variant: Variant, params_shape: Any,
-                seeds: Sequence[int]) -> Any:
-  """Masks of `variant` for each seed, stacked on a leading seed axis."""
-  per_seed = []
-  for seed in seeds:
-    if variant.sparsity == 0:
-      per_seed.append(jax.tree.map(lambda p: np.ones(p.shape, bool),
-                                   params_shape))
-    else:
-      per_seed.append(masks_lib.make_masks(
-          train_lib.mask_key(seed), params_shape, sparsity=variant.sparsity,
-          distribution=variant.distribution, profile=variant.profile,
-          cv=variant.cv, dense_first=variant.dense_first,
-          dense_last=variant.dense_last))
-  return jax.tree.map(lambda *m: np.stack(m), *per_seed)
-
-
-def fingerprint(config: ml_collections.ConfigDict,
-                variants: Sequence[Variant]) -> dict:
-  """What a checkpoint must share with the config to be resumed."""
-  c = config.to_dict()
-  c.pop("checkpoint_every", None)
-  return {"config": repr(sorted(c.items())),
-          "variants": repr([dataclasses.astuple(v) for v in variants]),
-          "num_seeds": config.num_seeds, "algorithm": config.dst.algorithm,
-          "hidden": list(config.hidden), "dataset": config.dataset}
-
-
-def _to_list(x) -> Any:
-  return np.asarray(x).tolist()
-
-
-def run(config: ml_collections.ConfigDict, workdir: str, *,
-        variants: Sequence[Variant] | None = None, resume: bool = False,
-        data_dir: str | None = None, progress: bool = True) -> dict:
-  """Trains every (variant, seed) pair in one vmapped program.
-
-  Args:
-    config: a `configs/train.py` ConfigDict.
-    workdir: where checkpoints and `results.json` go.
-    variants: mask variants sharing the program; default the config's own.
-    resume: continue from the latest checkpoint in `workdir`.
-    data_dir: dataset folder (else `$PSN_DATA_DIR`, then tensorflow-datasets).
-    progress: show a tqdm bar.
-
-  Returns:
-    The results dict, also written to `workdir/results.json`: `config`,
-    `variants`, `seeds`, `final_test_accuracy` (per seed for one variant,
-    else a dict variant -> per seed), `history` (per-epoch metrics, arrays
-    [variant][seed][epoch] or [seed][epoch]), `topology` (records),
-    `final_fan_ins` (per layer, per neuron) and `grad_norm_mean` (per layer,
-    per neuron: the gradient norm over active inputs, averaged over all
-    training batches; PSN gradient concentration),
-    `wall_time_s`, `device`, `versions`.
+  Two configs with equal keys have the same shapes, optimizer, schedules, DST
+  plan and seeds, so their runs stack on one vmapped axis.
   """
-  single = variants is None
-  if single and not 0 < config.sparsity < 1:
-    raise ValueError(f"sparsity must be in (0, 1), got {config.sparsity!r}")
-  variants = [variant_from_config(config)] if single else list(variants)
-  validate(config, variants)
-  t0 = time.time()
+  flat = config_lib.flatten(config)
+  for f in BATCHED_FIELDS + _UNTRACKED_FIELDS + ("variants",):
+    flat.pop(f, None)
+  return repr(sorted(flat.items()))
+
+
+def load_data(config: ml_collections.ConfigDict, data_dir: str | None = None
+              ) -> tuple[train_lib.Data, train_lib.DataSpec]:
+  """The device-resident dataset of `config` and its `DataSpec`.
+
+  With `input_pad > 0` the features are padded with zeros to that width (Dey
+  et al. 2018 pad MNIST's 784 pixels to 800 so their degree rules divide).
+  """
   x_train, y_train = data_lib.load(config.dataset, "train", data_dir)
   x_test, y_test = data_lib.load(config.dataset, "test", data_dir)
+  pad = int(config.get("input_pad", 0) or 0)
+  width = x_train.shape[1]
+  if pad and pad < width:
+    raise ValueError(f"input_pad must be 0 or >= the {width} input features of "
+                     f"{config.dataset}, got {pad}")
+  if pad > width:
+    x_train = np.pad(x_train, ((0, 0), (0, pad - width)))
+    x_test = np.pad(x_test, ((0, 0), (0, pad - width)))
   data = train_lib.Data(jnp.asarray(x_train), jnp.asarray(y_train),
                         jnp.asarray(x_test), jnp.asarray(y_test))
   spec = train_lib.DataSpec(n_train=x_train.shape[0],
                             input_dim=x_train.shape[1],
                             num_classes=data_lib.num_classes(config.dataset))
+  return data, spec
+
+
+def seeds_of(config: ml_collections.ConfigDict) -> list[int]:
+  """The seeds of `config`: `seed, seed + 1, ..., seed + num_seeds - 1`."""
+  return [config.seed + s for s in range(config.num_seeds)]
+
+
+def build_masks(config: ml_collections.ConfigDict, params_shape: Any,
+                seeds: Sequence[int]) -> Any:
+  """Masks of `config` for each seed, stacked on a leading seed axis."""
+  per_seed = []
+  for seed in seeds:
+    if config.sparsity == 0:
+      per_seed.append(jax.tree.map(lambda p: np.ones(p.shape, bool),
+                                   params_shape))
+    else:
+      per_seed.append(masks_lib.make_masks(
+          train_lib.mask_key(seed), params_shape, sparsity=config.sparsity,
+          distribution=config.distribution, profile=config.profile,
+          cv=config.cv, dense_first=config.dense_first,
+          dense_last=config.dense_last))
+  return jax.tree.map(lambda *m: np.stack(m), *per_seed)
+
+
+def fingerprint(configs: Sequence[ml_collections.ConfigDict],
+                names: Sequence[str]) -> dict:
+  """Flat {field: value} that a checkpoint must share to be resumed.
+
+  One config: its dotted fields. Several: `<name>/<field>`. A mismatch then
+  names the differing fields.
+  """
+  out: dict[str, Any] = {"names": list(names)}
+  for name, c in zip(names, configs):
+    flat = config_lib.flatten(c)
+    for f in _UNTRACKED_FIELDS + ("variants",):
+      flat.pop(f, None)
+    prefix = "" if len(configs) == 1 else f"{name}/"
+    out.update({prefix + k: v for k, v in flat.items()})
+  return out
+
+
+def run(config: ml_collections.ConfigDict, workdir: str, *,
+        variants: Sequence[Variant] | None = None, resume: bool = False,
+        data_dir: str | None = None, progress: bool = True
+        ) -> results_lib.Results:
+  """Trains `config` (or each of its mask `variants`) over its seeds.
+
+  Args:
+    config: a `psn_jax.config.get_config()` ConfigDict.
+    workdir: where checkpoints, snapshots and the results files go.
+    variants: mask variants sharing the program; default the config's own
+      (named after its profile).
+    resume: continue from the latest checkpoint in `workdir`.
+    data_dir: dataset folder (else `$PSN_DATA_DIR`, then tensorflow-datasets).
+    progress: show a tqdm bar.
+
+  Returns:
+    The `Results` (also saved in `workdir`).
+  """
+  if variants is None:
+    if not 0 < config.sparsity < 1:
+      raise ValueError(f"sparsity must be in (0, 1), got {config.sparsity!r}")
+    configs, names = [config], [config.profile]
+  else:
+    configs = [variant_config(config, v) for v in variants]
+    names = [v.name for v in variants]
+  return run_group(configs, names, workdir, resume=resume, data_dir=data_dir,
+                   progress=progress)
+
+
+def _check_group(configs: Sequence[ml_collections.ConfigDict],
+                 names: Sequence[str]) -> None:
+  if not configs or len(configs) != len(names):
+    raise ValueError(f"names must hold one name per config ({len(configs)}), "
+                     f"got {len(names)}")
+  if len(set(names)) != len(names):
+    raise ValueError(f"names must be unique, got {list(names)}")
+  for c in configs:
+    config_lib.validate(c)
+  first = program_key(configs[0])
+  for name, c in zip(names[1:], configs[1:]):
+    if program_key(c) != first:
+      differ = [f for f in config_lib.diff(configs[0], c)
+                if f not in BATCHED_FIELDS + _UNTRACKED_FIELDS]
+      raise ValueError(f"config {name!r} cannot share a program with "
+                       f"{names[0]!r}: fields {', '.join(differ)} differ")
+
+
+def run_group(configs: Sequence[ml_collections.ConfigDict],
+              names: Sequence[str], workdir: str, *, resume: bool = False,
+              data_dir: str | None = None, progress: bool = True,
+              data: tuple[train_lib.Data, train_lib.DataSpec] | None = None
+              ) -> results_lib.Results:
+  """Trains every (config, seed) pair of a group in one vmapped program.
+
+  Args:
+    configs: configs with equal `program_key`s.
+    names: one unique name per config.
+    workdir: checkpoints, snapshots and results go here.
+    resume: continue from the latest checkpoint in `workdir` (says so on
+      stderr when there is none).
+    data_dir: dataset folder.
+    progress: show a tqdm bar.
+    data: the `load_data` result, to share one dataset between groups.
+
+  Returns:
+    The `Results`, also saved in `workdir`.
+  """
+  _check_group(configs, names)
+  config = configs[0]
+  t0 = time.time()
+  data, spec = load_data(config, data_dir) if data is None else data
   engine = train_lib.make_train(config, spec)
-  seeds = [config.seed + s for s in range(config.num_seeds)]
-  masks = jax.tree.map(
-      lambda *m: np.concatenate(m),
-      *[build_masks(v, engine.params_shape, seeds) for v in variants])
-  keys = jnp.stack([train_lib.seed_key(s) for s in seeds] * len(variants))
+  seeds = seeds_of(config)
+  masks = jax.tree.map(lambda *m: np.concatenate(m),
+                       *[build_masks(c, engine.params_shape, seeds)
+                         for c in configs])
+  keys = jnp.stack([train_lib.seed_key(s) for s in seeds] * len(configs))
+  lrs = jnp.asarray(np.repeat([c.optim.learning_rate for c in configs],
+                              len(seeds)), jnp.float32)
 
   init = jax.jit(jax.vmap(engine.init))
   epoch_fn = jax.jit(jax.vmap(engine.train_epoch, in_axes=(0, None, None)),
                      donate_argnums=0)
   mngr = checkpoint.manager(workdir)
-  fp = fingerprint(config, variants)
-  history: dict[str, list] = {}
-  start_epoch = 0
+  fp = fingerprint(configs, names)
+  meta: dict[str, Any] = {"epoch": 0, "history": {}, "wall_time_segments": [],
+                          "start_epochs": []}
   restored = None
   if resume:
-    restored = checkpoint.restore_latest(mngr, jax.eval_shape(init, keys, masks),
-                                         fp)
+    restored = checkpoint.restore_latest(
+        mngr, jax.eval_shape(init, keys, masks, lrs), fp)
+    if restored is None:
+      print(f"no checkpoint in {os.path.join(workdir, 'checkpoints')}: "
+            f"training from scratch", file=sys.stderr)
   if restored is None:
-    state = init(keys, masks)
+    state = init(keys, masks, lrs)
   else:
     state, meta = restored
-    start_epoch, history = meta["epoch"], meta["history"]
+  start_epoch = meta["epoch"]
+  history = meta["history"]
+  meta["start_epochs"] = meta["start_epochs"] + [start_epoch]
+  snapshot_every = int(config.track.get("snapshot_every", 0) or 0)
+  snap_dir = os.path.join(workdir, "snapshots")
+  if snapshot_every and start_epoch == 0:
+    _save_snapshot(snap_dir, 0, state.masks)
 
-  bar = tqdm.trange(start_epoch, config.num_epochs, disable=not progress,
-                    desc=f"{config.dataset} x{keys.shape[0]}", unit="epoch")
+  bar = tqdm.tqdm(range(start_epoch, config.num_epochs), initial=start_epoch,
+                  total=config.num_epochs, disable=not progress,
+                  desc=f"{config.dataset} x{keys.shape[0]}", unit="epoch")
   for epoch in bar:
     state, metrics = epoch_fn(state, data, jnp.int32(epoch))
     m = jax.device_get(metrics)
-    for field in ("train_loss", "train_accuracy", "test_loss", "test_accuracy"):
-      history.setdefault(field, []).append(_to_list(getattr(m, field)))
+    for field in results_lib.METRICS:
+      history.setdefault(field, []).append(np.asarray(getattr(m, field)).tolist())
     # Running sum over epochs of each epoch's per-neuron mean gradient norm
     # (epochs have equal step counts, so sum / epochs is the training mean).
     history["grad_norm_sum"] = {
-        k: _to_list(np.add(history.get("grad_norm_sum", {}).get(k, 0.0),
-                           np.asarray(g, np.float64)))
+        k: np.add(history.get("grad_norm_sum", {}).get(k, 0.0),
+                  np.asarray(g, np.float64)).tolist()
         for k, g in m.grad_norm.items()}
     bar.set_postfix(loss=f"{np.mean(m.train_loss):.4f}",
                     acc=f"{np.mean(m.test_accuracy):.4f}")
-    if (epoch + 1) % config.checkpoint_every == 0 or epoch + 1 == config.num_epochs:
-      checkpoint.save(mngr, epoch + 1, state,
-                      {"epoch": epoch + 1, "history": history, "fingerprint": fp})
+    done = epoch + 1
+    if snapshot_every and done % snapshot_every == 0:
+      _save_snapshot(snap_dir, done, state.masks)
+    if done % config.checkpoint_every == 0 or done == config.num_epochs:
+      segments = meta["wall_time_segments"] + [time.time() - t0]
+      checkpoint.save(mngr, done, state, {
+          **meta, "epoch": done, "history": history, "fingerprint": fp,
+          "wall_time_segments": segments})
   mngr.wait_until_finished()
+  meta["wall_time_segments"] = meta["wall_time_segments"] + [time.time() - t0]
 
-  results = _results(config, variants, seeds, engine, state, history,
-                     single, time.time() - t0)
-  utils.write_json_atomic(os.path.join(workdir, "results.json"), results)
+  results = collect(configs, names, seeds, engine, state, history, meta,
+                    snap_dir if snapshot_every else None)
+  results.save(workdir)
   return results
 
 
-def _per_variant(values: Any, n_variants: int, single: bool) -> Any:
-  """Splits a leading (variant * seed) axis into [variant][seed]."""
-  arr = np.asarray(values)
-  arr = arr.reshape((n_variants, -1) + arr.shape[1:])
-  return arr[0].tolist() if single else arr.tolist()
+def _save_snapshot(directory: str, epoch: int, masks: Any) -> None:
+  """Packed kernel masks `[run, bytes]` of every layer after `epoch` epochs."""
+  kernels = {name: np.asarray(k) for name, k in
+             masks_lib.named_kernels(jax.device_get(masks))}
+  packed = results_lib.pack_masks(kernels)
+  buf = io.BytesIO()
+  np.savez(buf, **packed)
+  utils.write_bytes_atomic(os.path.join(directory, f"epoch_{epoch:05d}.npz"),
+                           buf.getvalue())
 
 
-def _results(config, variants, seeds, engine, state, history, single,
-             wall_time) -> dict:
-  n = len(variants)
-  # history[field] is [epoch][variant * seed]; store [variant][seed][epoch].
-  hist = {k: _per_variant(np.swapaxes(np.asarray(v), 0, 1), n, single)
-          for k, v in history.items() if k != "grad_norm_sum"}
-  final = np.asarray(history["test_accuracy"][-1])
-  final_acc = _per_variant(final, n, single)
-  records = jax.device_get(state.records)
-  topology = {"steps": engine.record_steps.tolist(),
-              "records": jax.tree.map(lambda r: _per_variant(r, n, single),
-                                      records)}
-  fan_ins = [_per_variant(np.asarray(m).sum(axis=1), n, single)
-             for m in masks_lib.layer_masks(jax.device_get(state.masks))]
-  names = [v.name for v in variants]
-  return {
-      "config": config.to_dict(),
-      "variants": [dataclasses.asdict(v) for v in variants],
-      "seeds": seeds,
-      "final_test_accuracy": final_acc if single else dict(zip(names, final_acc)),
-      "history": hist,
-      "topology": topology,
-      "final_fan_ins": fan_ins,
-      "grad_norm_mean": {
-          k: _per_variant(np.asarray(g) / config.num_epochs, n, single)
-          for k, g in history.get("grad_norm_sum", {}).items()},
-      "wall_time_s": wall_time,
-      "device": str(jax.devices()[0].device_kind),
-      "backend": jax.default_backend(),
-      "versions": {p: _version(p) for p in _PACKAGES},
-  }
+def _load_snapshots(directory: str, n_variants: int
+                    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+  paths = sorted(glob.glob(os.path.join(directory, "epoch_*.npz")))
+  epochs = np.asarray([int(os.path.basename(p)[6:11]) for p in paths],
+                      np.int64)
+  per_layer: dict[str, list] = {}
+  for p in paths:
+    with np.load(p) as z:
+      for k in z.files:
+        per_layer.setdefault(k, []).append(z[k])
+  snaps = {}
+  for k, arrs in per_layer.items():
+    a = np.stack(arrs, axis=1)  # [run, snapshot, bytes]
+    snaps[k] = a.reshape((n_variants, -1) + a.shape[1:])
+  return snaps, epochs
+
+
+def _by_variant(x: Any, n_variants: int) -> np.ndarray:
+  """Splits a leading (variant * seed) axis into [variant, seed]."""
+  a = np.asarray(x)
+  return a.reshape((n_variants, -1) + a.shape[1:])
+
+
+def collect(configs, names, seeds, engine, state, history, meta,
+            snapshot_dir) -> results_lib.Results:
+  """Assembles the `Results` of a finished group from its state and history."""
+  n = len(configs)
+  hist = {k: _by_variant(np.swapaxes(np.asarray(history[k]), 0, 1), n)
+          for k in results_lib.METRICS}
+  final_masks = dict(masks_lib.named_kernels(jax.device_get(state.masks)))
+  records = jax.tree.map(lambda r: _by_variant(r, n),
+                         jax.device_get(state.records))
+  num_epochs = configs[0].num_epochs
+  grad = {k: _by_variant(np.asarray(g) / num_epochs, n)
+          for k, g in history.get("grad_norm_sum", {}).items()}
+  snaps, snap_epochs = ({}, np.zeros((0,), np.int64)) if snapshot_dir is None \
+      else _load_snapshots(snapshot_dir, n)
+  segments = list(meta["wall_time_segments"])
+  return results_lib.Results(
+      names=list(names),
+      configs=[_plain_config(c) for c in configs],
+      seeds=list(seeds),
+      history=hist,
+      fan_ins={k: _by_variant(np.asarray(m).sum(axis=-2), n)
+               for k, m in final_masks.items()},
+      grad_norm=grad,
+      records={k: dict(v) for k, v in records.items()},
+      record_steps=np.asarray(engine.record_steps, np.int64),
+      snapshots=snaps,
+      snapshot_epochs=snap_epochs,
+      layer_shapes={k: tuple(int(d) for d in np.shape(m)[-2:])
+                    for k, m in final_masks.items()},
+      meta={
+          "wall_time_s": float(sum(segments)),
+          "wall_time_segments": segments,
+          "start_epochs": list(meta["start_epochs"]),
+          "device": str(jax.devices()[0].device_kind),
+          "backend": jax.default_backend(),
+          "num_devices": jax.device_count(),
+          "num_processes": jax.process_count(),
+          "versions": {p: _version(p) for p in _PACKAGES},
+      })
+
+
+def _plain_config(c: ml_collections.ConfigDict) -> dict[str, Any]:
+  flat = config_lib.flatten(c)
+  flat.pop("variants", None)
+  return flat
 
 
 def _version(package: str) -> str | None:

@@ -23,6 +23,17 @@ masked before the optimizer, and parameters are masked after the update, so
 pruned weights and their optimizer state (momentum, Adam moments) stay exactly
 zero. The gradient is taken w.r.t. the masked weights, so the dense gradient
 that RigL grows from comes from the same backward pass.
+
+The pieces of a step are module-level pure functions (`loss_and_grads`,
+`optimizer_step`, `evaluate`), bound to the model and optimizer with
+`functools.partial` (the shape of flax's `train_step(state, batch,
+learning_rate_fn)`), so benchmarks and tests call the real thing.
+
+Per-run hyperparameters that need not change the program are data: the
+learning rate is a float32 scalar in the state that multiplies a unit-peak
+schedule (SGD, momentum, Nesterov and AdamW updates are linear in the learning
+rate, so this is the same update), so runs with different learning rates can
+share one compiled program (`psn_jax.sweep`).
 """
 
 from __future__ import annotations
@@ -31,6 +42,8 @@ from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import functools
+
 import ml_collections
 import numpy as np
 import optax
@@ -70,6 +83,8 @@ class TrainState(NamedTuple):
     masks: bool pytree with the structure of `params`.
     opt_state: optax state; entries at masked positions exactly 0.
     key: this seed's PRNG key; per-epoch and per-update keys are folded from it.
+    dropout_key: this seed's dropout stream; step t uses `fold_in(., t)`.
+    learning_rate: float32 scalar, the peak learning rate of this run.
     start_masks: masks at step 0 (for "changed since start").
     last_masks: masks at the last topology record.
     records: topology records, leaves with a leading (num_records,) axis.
@@ -79,6 +94,8 @@ class TrainState(NamedTuple):
   masks: Params
   opt_state: PyTree
   key: jax.Array
+  dropout_key: jax.Array
+  learning_rate: jax.Array
   start_masks: Params
   last_masks: Params
   records: PyTree
@@ -100,10 +117,21 @@ class EpochMetrics(NamedTuple):
 
 
 class Engine(NamedTuple):
+  """The pure functions of one seed's run and the static facts behind them.
+
+  `loss_and_grads(params, masks, x, y, dropout_key)`,
+  `optimizer_step(params, masks, opt_state, grads, learning_rate)`,
+  `train_step(state, step, x, y)` and `evaluate(params, masks, x, y)` are the
+  module-level functions of the same names bound to this model and optimizer.
+  """
+
   init: Callable[..., TrainState]
   train_epoch: Callable[..., tuple[TrainState, EpochMetrics]]
   train: Callable[..., tuple[TrainState, EpochMetrics]]
   evaluate: Callable[..., tuple[jax.Array, jax.Array]]
+  loss_and_grads: Callable[..., tuple[jax.Array, jax.Array, Params]]
+  optimizer_step: Callable[..., tuple[Params, PyTree]]
+  train_step: Callable[..., tuple[TrainState, tuple]]
   model: models.MLP
   params_shape: Params  # `jax.ShapeDtypeStruct`s of one seed's params
   tx: optax.GradientTransformation
@@ -118,7 +146,7 @@ def seed_key(seed: int) -> jax.Array:
   A seed's keys depend on its integer alone, so seed s trained alone equals
   seed s trained beside others. From it: params `fold_in(key, 0)`, the
   training key (data order, RigL/SET tie-breaks) `fold_in(key, 1)`, masks
-  `mask_key(seed) = fold_in(key, 2)`.
+  `mask_key(seed) = fold_in(key, 2)`, dropout `fold_in(key, 3)`.
   """
   return jax.random.PRNGKey(seed)
 
@@ -128,14 +156,16 @@ def mask_key(seed: int) -> jax.Array:
   return jax.random.fold_in(seed_key(seed), 2)
 
 
-def make_lr_schedule(optim: ml_collections.ConfigDict,
-                     total_steps: int) -> optax.Schedule:
+def make_lr_schedule(optim: ml_collections.ConfigDict, total_steps: int,
+                     peak: float | None = None) -> optax.Schedule:
   """Learning-rate schedule, a pure function of the integer step.
 
   `constant`; `cosine` (decay to 0 over the run, after `warmup_steps`); `step`
-  (divide by 10 at 50% and 75% of the run).
+  (divide by 10 at 50% and 75% of the run). The peak is `peak`, by default
+  `optim.learning_rate`; the engine builds it with `peak=1` and multiplies by
+  the run's learning rate.
   """
-  lr = optim.learning_rate
+  lr = optim.learning_rate if peak is None else peak
   name = optim.lr_schedule
   if name == "constant":
     return optax.constant_schedule(lr)
@@ -181,6 +211,98 @@ def make_dst_config(config: ml_collections.ConfigDict,
   return cfg
 
 
+PRECISIONS: dict[str, str | None] = {
+    "default": None, "float32": "float32", "tf32": "tensorfloat32",
+    "bfloat16": "bfloat16"}
+
+
+def matmul_precision(name: str) -> str | None:
+  """The `jax.default_matmul_precision` value of a config's `precision`.
+
+  `default` (the backend's choice: XLA may use TF32 for float32 products on
+  NVIDIA GPUs), `float32` (full float32 products), `tf32` (TensorFloat-32) or
+  `bfloat16` (one bfloat16 pass). The CPU computes float32 for all four.
+  """
+  if name not in PRECISIONS:
+    raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, "
+                     f"got {name!r}")
+  return PRECISIONS[name]
+
+
+def loss_and_grads(model: models.MLP, params: Params, masks: Params,
+                   x: jax.Array, y: jax.Array, dropout_key: jax.Array, *,
+                   precision: str = "default"
+                   ) -> tuple[jax.Array, jax.Array, Params]:
+  """Mean cross-entropy, logits and the DENSE gradient w.r.t. masked weights.
+
+  Args:
+    model: the MLP (dropout, if any, is applied with `dropout_key`).
+    params, masks: one seed's params and bool masks.
+    x: float32 (batch, n_in); y: int32 (batch,).
+    dropout_key: PRNG key of this step's dropout.
+    precision: a `matmul_precision` name.
+
+  Returns:
+    `(loss, logits (batch, classes), grads)`; `grads` has every entry of each
+    kernel, masked ones included (RigL grows from them).
+  """
+
+  def loss_fn(weights):
+    with jax.default_matmul_precision(matmul_precision(precision)):
+      logits = model.apply({"params": weights}, x, train=True,
+                           rngs={"dropout": dropout_key})
+    losses = optax.softmax_cross_entropy_with_integer_labels(logits, y)
+    return utils.fixed_order_sum(losses) / y.shape[0], logits
+
+  weights = masks_lib.apply_masks(params, masks)
+  (loss, logits), dense_grads = jax.value_and_grad(loss_fn, has_aux=True)(weights)
+  return loss, logits, dense_grads
+
+
+def optimizer_step(tx: optax.GradientTransformation, params: Params,
+                   masks: Params, opt_state: PyTree, grads: Params,
+                   learning_rate: jax.Array) -> tuple[Params, PyTree]:
+  """One masked optimizer step.
+
+  `tx` is built on a unit-peak schedule; its updates are multiplied by
+  `learning_rate`. Gradients are masked before the optimizer and parameters
+  after, so pruned weights and their optimizer state stay exactly 0.
+  """
+  grads = masks_lib.apply_masks(grads, masks)
+  updates, opt_state = tx.update(grads, opt_state, params)
+  updates = jax.tree.map(lambda u: u * learning_rate.astype(u.dtype), updates)
+  params = masks_lib.apply_masks(optax.apply_updates(params, updates), masks)
+  return params, opt_state
+
+
+def evaluate(model: models.MLP, params: Params, masks: Params, x: jax.Array,
+             y: jax.Array, *, chunk: int = 2500,
+             precision: str = "default") -> tuple[jax.Array, jax.Array]:
+  """Mean loss and accuracy over (x, y), in chunks of `chunk` examples.
+
+  No dropout. Sums run in a fixed order, so a seed evaluates alike alone and
+  batched.
+  """
+  weights = masks_lib.apply_masks(params, masks)
+  n = x.shape[0]
+  n_chunks = -(-n // chunk)
+  pad = n_chunks * chunk - n
+  xs = jnp.pad(x, ((0, pad), (0, 0))).reshape(n_chunks, chunk, -1)
+  ys = jnp.pad(y, (0, pad)).reshape(n_chunks, chunk)
+  valid = (jnp.arange(n_chunks * chunk) < n).reshape(n_chunks, chunk)
+
+  def chunk_sums(args):
+    xc, yc, vc = args
+    with jax.default_matmul_precision(matmul_precision(precision)):
+      logits = model.apply({"params": weights}, xc)
+    loss = optax.softmax_cross_entropy_with_integer_labels(logits, yc)
+    correct = jnp.argmax(logits, -1) == yc
+    return utils.fixed_order_sum(jnp.where(vc, loss, 0)), jnp.sum(vc & correct)
+
+  loss_sum, correct = jax.lax.map(chunk_sums, (xs, ys, valid))
+  return utils.fixed_order_sum(loss_sum) / n, correct.sum() / n
+
+
 def _record_plan(dst_cfg: dst.DSTConfig, total_steps: int,
                  record_every: int) -> tuple[np.ndarray, np.ndarray]:
   """Host-side plan of topology records.
@@ -210,15 +332,19 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
   Returns:
     An `Engine`; see the module docstring.
   """
-  model = models.MLP(hidden=tuple(config.hidden), num_classes=spec.num_classes)
+  model = models.MLP(hidden=tuple(config.hidden), num_classes=spec.num_classes,
+                     dropout=float(config.get("dropout", 0.0)))
+  precision = config.get("precision", "default")
+  matmul_precision(precision)
   batch_size = config.batch_size
   steps_per_epoch = spec.n_train // batch_size
   if steps_per_epoch < 1:
     raise ValueError(f"batch_size must be <= the {spec.n_train} training "
                      f"examples, got {batch_size}")
   total_steps = steps_per_epoch * config.num_epochs
-  schedule = make_lr_schedule(config.optim, total_steps)
+  schedule = make_lr_schedule(config.optim, total_steps, peak=1.0)
   tx = make_optimizer(config.optim, schedule)
+  default_lr = float(config.optim.learning_rate)
   dst_cfg = make_dst_config(config, steps_per_epoch)
   update_index, record_steps = _record_plan(
       dst_cfg, total_steps, config.track.record_every)
@@ -234,42 +360,37 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
   def record(masks, start_masks, last_masks):
     return tracking.topology_record(masks, start_masks, last_masks, edges)
 
-  def init(key: jax.Array, masks: Params) -> TrainState:
-    """Initial state of one seed from its init key and its masks."""
+  def init(key: jax.Array, masks: Params,
+           learning_rate: jax.Array | float | None = None) -> TrainState:
+    """Initial state of one seed from its key, its masks and learning rate.
+
+    `learning_rate` (a float32 scalar, batched under vmap) defaults to
+    `config.optim.learning_rate`.
+    """
     params = model.init(jax.random.fold_in(key, 0), dummy_x)["params"]
     params = models.rescale_for_fan_in(params, masks)
     first = record(masks, masks, masks)
     records = jax.tree.map(
         lambda r: jnp.zeros((num_records,) + r.shape, r.dtype).at[0].set(r),
         first)
+    lr = default_lr if learning_rate is None else learning_rate
     return TrainState(params=params, masks=masks, opt_state=tx.init(params),
-                      key=jax.random.fold_in(key, 1), start_masks=masks,
-                      last_masks=masks, records=records)
+                      key=jax.random.fold_in(key, 1),
+                      dropout_key=jax.random.fold_in(key, 3),
+                      learning_rate=jnp.asarray(lr, jnp.float32),
+                      start_masks=masks, last_masks=masks, records=records)
 
-  def loss_and_grads(params, masks, x, y):
-    """Loss, logits and the DENSE gradient w.r.t. the masked weights."""
-
-    def loss_fn(weights):
-      logits = model.apply({"params": weights}, x)
-      losses = optax.softmax_cross_entropy_with_integer_labels(logits, y)
-      return utils.fixed_order_sum(losses) / y.shape[0], logits
-
-    weights = masks_lib.apply_masks(params, masks)
-    (loss, logits), dense_grads = jax.value_and_grad(loss_fn, has_aux=True)(weights)
-    return loss, logits, dense_grads
-
-  def optimizer_step(params, masks, opt_state, grads):
-    grads = masks_lib.apply_masks(grads, masks)
-    updates, opt_state = tx.update(grads, opt_state, params)
-    params = masks_lib.apply_masks(optax.apply_updates(params, updates), masks)
-    return params, opt_state
+  bound_loss_and_grads = functools.partial(loss_and_grads, model,
+                                           precision=precision)
+  bound_optimizer_step = functools.partial(optimizer_step, tx)
+  bound_evaluate = functools.partial(evaluate, model, precision=precision)
 
   def mask_update_step(state, step, dense_grads):
     """Optimizer step (unless skipped) then the RigL/SET update and a record."""
     params, opt_state = state.params, state.opt_state
     if not dst_cfg.skip_optimizer_step:
-      params, opt_state = optimizer_step(params, state.masks, opt_state,
-                                         dense_grads)
+      params, opt_state = bound_optimizer_step(params, state.masks, opt_state,
+                                               dense_grads, state.learning_rate)
     masks, params, opt_state = dst.update(
         state.key, step, state.masks, params, dense_grads, opt_state, dst_cfg,
         schedule)
@@ -286,12 +407,16 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
 
   def plain_step(state, step, dense_grads):
     del step
-    params, opt_state = optimizer_step(state.params, state.masks,
-                                       state.opt_state, dense_grads)
+    params, opt_state = bound_optimizer_step(state.params, state.masks,
+                                             state.opt_state, dense_grads,
+                                             state.learning_rate)
     return state._replace(params=params, opt_state=opt_state)
 
   def train_step(state, step, x, y):
-    loss, logits, dense_grads = loss_and_grads(state.params, state.masks, x, y)
+    """One batch: loss, dense gradient, optimizer step or RigL/SET update."""
+    dropout_key = jax.random.fold_in(state.dropout_key, step)
+    loss, logits, dense_grads = bound_loss_and_grads(state.params, state.masks,
+                                                     x, y, dropout_key)
     accuracy = jnp.sum(jnp.argmax(logits, -1) == y) / y.shape[0]
     grad_norm = tracking.neuron_grad_norms(dense_grads, state.masks)
     if dst_cfg.algorithm == "none":
@@ -300,26 +425,6 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
       state = jax.lax.cond(dst.is_update_step(step, dst_cfg), mask_update_step,
                            plain_step, state, step, dense_grads)
     return state, (loss, accuracy, grad_norm)
-
-  def evaluate(params, masks, x, y, chunk: int = 2500):
-    """Mean loss and accuracy over (x, y), in chunks of `chunk` examples."""
-    weights = masks_lib.apply_masks(params, masks)
-    n = x.shape[0]
-    n_chunks = -(-n // chunk)
-    pad = n_chunks * chunk - n
-    xs = jnp.pad(x, ((0, pad), (0, 0))).reshape(n_chunks, chunk, -1)
-    ys = jnp.pad(y, (0, pad)).reshape(n_chunks, chunk)
-    valid = (jnp.arange(n_chunks * chunk) < n).reshape(n_chunks, chunk)
-
-    def chunk_sums(args):
-      xc, yc, vc = args
-      logits = model.apply({"params": weights}, xc)
-      loss = optax.softmax_cross_entropy_with_integer_labels(logits, yc)
-      correct = jnp.argmax(logits, -1) == yc
-      return utils.fixed_order_sum(jnp.where(vc, loss, 0)), jnp.sum(vc & correct)
-
-    loss_sum, correct = jax.lax.map(chunk_sums, (xs, ys, valid))
-    return utils.fixed_order_sum(loss_sum) / n, correct.sum() / n
 
   def train_epoch(state: TrainState, data: Data,
                   epoch: jax.Array) -> tuple[TrainState, EpochMetrics]:
@@ -337,8 +442,8 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
 
     state, (loss, accuracy, grad_norm) = jax.lax.scan(
         body, state, (jnp.arange(steps_per_epoch, dtype=jnp.int32), batches))
-    test_loss, test_accuracy = evaluate(state.params, state.masks,
-                                        data.x_test, data.y_test)
+    test_loss, test_accuracy = bound_evaluate(state.params, state.masks,
+                                              data.x_test, data.y_test)
     mean = lambda v: utils.fixed_order_sum(v) / steps_per_epoch
     metrics = EpochMetrics(
         train_loss=mean(loss), train_accuracy=mean(accuracy),
@@ -346,14 +451,17 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
         grad_norm=jax.tree.map(mean, grad_norm))
     return state, metrics
 
-  def train(key: jax.Array, masks: Params,
-            data: Data) -> tuple[TrainState, EpochMetrics]:
+  def train(key: jax.Array, masks: Params, data: Data,
+            learning_rate: jax.Array | float | None = None
+            ) -> tuple[TrainState, EpochMetrics]:
     """The whole run of one seed; metrics stacked over epochs."""
-    state = init(key, masks)
+    state = init(key, masks, learning_rate)
     return jax.lax.scan(lambda s, e: train_epoch(s, data, e), state,
                         jnp.arange(config.num_epochs, dtype=jnp.int32))
 
   return Engine(init=init, train_epoch=train_epoch, train=train,
-                evaluate=evaluate, model=model, params_shape=params_shape,
+                evaluate=bound_evaluate, loss_and_grads=bound_loss_and_grads,
+                optimizer_step=bound_optimizer_step, train_step=train_step,
+                model=model, params_shape=params_shape,
                 tx=tx, dst_config=dst_cfg,
                 steps_per_epoch=steps_per_epoch, record_steps=record_steps)

@@ -206,7 +206,7 @@ def test_mnist_dense_and_90_percent_sparse_accuracy(tmp_path):
   variants = [runner.Variant("dense", 0.0), runner.Variant("uniform", 0.9)]
   results = runner.run(config, str(tmp_path), variants=variants,
                        progress=False)
-  acc = results["final_test_accuracy"]
+  acc = results.accuracy_by_name()
   assert acc["dense"][0] > 0.97, acc
   assert acc["uniform"][0] > 0.96, acc
 
@@ -217,7 +217,7 @@ def test_fashion_mnist_90_percent_sparse_accuracy(tmp_path):
   config.dataset = "fashion_mnist"
   config.num_seeds = 1
   results = runner.run(config, str(tmp_path), progress=False)
-  assert results["final_test_accuracy"][0] > 0.85, results["final_test_accuracy"]
+  assert results.final_test_accuracy[0, 0] > 0.85, results.final_test_accuracy
 
 
 
@@ -230,11 +230,12 @@ def test_rigl_from_erk_on_mnist_is_within_1_5_percent_of_dense(tmp_path):
   config.num_seeds = 1
   config.dst.algorithm = "rigl"
   variants = [runner.Variant("dense", 0.0),
-              runner.Variant("rigl_erk", 0.9, distribution="erk")]
+              runner.Variant("rigl_erk", 0.9, distribution="erk",
+                             profile="random")]
   results = runner.run(config, str(tmp_path), variants=variants, progress=False)
-  acc = results["final_test_accuracy"]
+  acc = results.accuracy_by_name()
   assert acc["dense"][0] - acc["rigl_erk"][0] < 0.015, acc
-  fan_ins = results["final_fan_ins"][0]  # [variant][seed][n_out], layer 0
-  assert min(fan_ins[0][0]) == 784  # dense stayed dense
-  cv = results["topology"]["records"]["Dense_0"]["fan_in_cv"][1][0]
+  fan_ins = results.fan_ins["Dense_0"]  # [variant, seed, n_out]
+  assert fan_ins[0, 0].min() == 784  # dense stayed dense
+  cv = results.records["Dense_0"]["fan_in_cv"][1, 0]  # [record]
   assert cv[-1] > cv[0] + 0.1, cv  # RigL moved the ERK fan-ins

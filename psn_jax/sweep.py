@@ -1,0 +1,234 @@
+"""Studies as sweeps over any config field, grouped into shared programs.
+
+A study is a grid: datasets x widths x sparsities x topologies x optimizers x
+seeds. `expand(base, grid, points)` turns a base config and overrides of ANY
+dotted field into named runs; `plan(runs)` groups the runs that can share one
+compiled program (equal `runner.program_key`: same shapes and static settings;
+masks, seeds and learning rates are batched data); `run(...)` trains each
+group as one vmapped program with its own checkpoints under
+`workdir/groups/gNN`, skips groups that finished, resumes a group that was
+killed, and writes one table, `workdir/results.csv`: one row per (run, seed,
+epoch) with a `group` column, a `run` column, every field that varies in the
+study, and the metrics.
+
+  runs = sweep.expand(config.get_config("quick"),
+                      grid=[("dataset", ["mnist", "fashion_mnist"]),
+                            ("sparsity", [0.8, 0.9, 0.95])])
+  table = sweep.run(runs, "runs/study").table
+  table.groupby(["dataset", "sparsity"]).test_accuracy.mean()
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import os
+from typing import Any, Iterable, NamedTuple, Sequence
+
+import ml_collections
+import numpy as np
+import tqdm
+
+from psn_jax import config as config_lib
+from psn_jax import results as results_lib
+from psn_jax import runner
+from psn_jax import utils
+
+__all__ = ["Run", "Group", "SweepResult", "set_field", "expand", "plan", "run"]
+
+TABLE_NAME = "results.csv"
+
+
+class Run(NamedTuple):
+  """One point of a study: its name, its overrides and its full config."""
+
+  name: str
+  overrides: dict[str, Any]
+  config: ml_collections.ConfigDict
+
+
+class Group(NamedTuple):
+  """Runs that share one compiled program, trained together."""
+
+  name: str
+  runs: list[Run]
+
+
+class SweepResult(NamedTuple):
+  """The study's table (pandas) and each group's `Results`."""
+
+  table: Any
+  groups: dict[str, results_lib.Results]
+
+
+def set_field(config: ml_collections.ConfigDict, field: str,
+              value: Any) -> None:
+  """Sets the dotted `field` of `config` in place; unknown fields are refused."""
+  *parents, leaf = field.split(".")
+  node = config
+  for p in parents:
+    if p not in node or not isinstance(node[p], ml_collections.ConfigDict):
+      raise ValueError(f"unknown config field {field}")
+    node = node[p]
+  if leaf not in node:
+    raise ValueError(f"unknown config field {field}")
+  with node.unlocked():
+    node[leaf] = tuple(value) if isinstance(value, list) else value
+
+
+def _label(value: Any) -> str:
+  if isinstance(value, (list, tuple)):
+    return "-".join(_label(v) for v in value)
+  return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def expand(base: ml_collections.ConfigDict,
+           grid: Sequence[tuple[str, Sequence[Any]]] = (),
+           points: Sequence[dict[str, Any]] = ()) -> list[Run]:
+  """The runs of a study: the product of `grid`, times each of `points`.
+
+  Args:
+    base: the config every run starts from.
+    grid: `(dotted field, values)` pairs; every combination is a run.
+    points: override dicts (`{field: value}`), each combined with every grid
+      combination (a list of named topologies, say). A point may set `name`,
+      the run's name part; otherwise names come from the values.
+
+  Returns:
+    The runs, named `field=value,...` (or by the points' `name`), each with a
+    validated config.
+
+  Raises:
+    ValueError: an unknown field, a bad value (one line naming the field) or
+      two runs with the same name.
+  """
+  fields = [f for f, _ in grid]
+  combos = list(itertools.product(*[list(v) for _, v in grid])) or [()]
+  runs, seen = [], set()
+  for combo in combos:
+    for point in (list(points) or [{}]):
+      point = dict(point)
+      label = point.pop("name", None)
+      overrides = dict(zip(fields, combo), **point)
+      config = copy.deepcopy(base)
+      for field, value in overrides.items():
+        set_field(config, field, value)
+      config_lib.validate(config)
+      parts = [f"{f.split('.')[-1]}={_label(v)}" for f, v in zip(fields, combo)]
+      if label is not None:
+        parts.append(str(label))
+      elif point:
+        parts += [f"{f.split('.')[-1]}={_label(v)}" for f, v in point.items()]
+      name = ",".join(parts) or "base"
+      if name in seen:
+        raise ValueError(f"runs must have unique names; {name!r} repeats "
+                         f"(give the points a 'name')")
+      seen.add(name)
+      runs.append(Run(name, overrides, config))
+  return runs
+
+
+def plan(runs: Sequence[Run]) -> list[Group]:
+  """Groups runs by `runner.program_key`, in order of first appearance."""
+  groups: dict[str, list[Run]] = {}
+  for r in runs:
+    groups.setdefault(runner.program_key(r.config), []).append(r)
+  return [Group(f"g{i:02d}", rs) for i, rs in enumerate(groups.values())]
+
+
+def varying_fields(runs: Sequence[Run]) -> list[str]:
+  """Dotted fields whose value differs between the runs of a study."""
+  flats = [config_lib.flatten(r.config) for r in runs]
+  keys = sorted(set().union(*flats))
+  return [k for k in keys if k != "variants" and len(
+      {json.dumps(f.get(k), sort_keys=True) for f in flats}) > 1]
+
+
+def run(runs: Sequence[Run], workdir: str, *, resume: bool = True,
+        data_dir: str | None = None, progress: bool = True) -> SweepResult:
+  """Trains a study group by group and writes `workdir/results.csv`.
+
+  Args:
+    runs: from `expand`.
+    workdir: `groups/gNN/` (checkpoints, snapshots, `Results`) and the table.
+    resume: skip finished groups and continue a killed one from its latest
+      checkpoint (the default: a rerun of a killed sweep picks up where it
+      stopped). False retrains every group.
+    data_dir: dataset folder.
+    progress: progress bars over groups and epochs.
+
+  Returns:
+    The table and each group's `Results`.
+  """
+  groups = plan(runs)
+  fields = varying_fields(runs)
+  print(f"sweep: {len(runs)} runs in {len(groups)} programs "
+        f"(-> {os.path.join(workdir, TABLE_NAME)})", flush=True)
+  data_cache: dict[tuple, Any] = {}
+  done: dict[str, results_lib.Results] = {}
+  for group in tqdm.tqdm(groups, disable=not progress, desc="groups",
+                         unit="group", position=0):
+    gdir = os.path.join(workdir, "groups", group.name)
+    configs = [r.config for r in group.runs]
+    names = [r.name for r in group.runs]
+    finished = _finished(gdir, configs, names) if resume else None
+    if finished is not None:
+      done[group.name] = finished
+      continue
+    c = configs[0]
+    data_key = (c.dataset, int(c.get("input_pad", 0) or 0))
+    if data_key not in data_cache:
+      data_cache = {data_key: runner.load_data(c, data_dir)}
+    has_checkpoint = os.path.isdir(os.path.join(gdir, "checkpoints"))
+    done[group.name] = runner.run_group(
+        configs, names, gdir, resume=resume and has_checkpoint,
+        data_dir=data_dir,
+        progress=progress, data=data_cache[data_key])
+  table = _table(groups, done, fields)
+  os.makedirs(workdir, exist_ok=True)
+  utils.write_text_atomic(os.path.join(workdir, TABLE_NAME),
+                          table.to_csv(index=False))
+  return SweepResult(table, done)
+
+
+def _finished(gdir: str, configs, names) -> results_lib.Results | None:
+  """The group's saved `Results` if it finished with these configs."""
+  try:
+    res = results_lib.Results.load(gdir)
+  except FileNotFoundError:
+    return None
+  expected = [runner._plain_config(c) for c in configs]  # pylint: disable=protected-access
+  if res.names != list(names) or res.configs != json.loads(json.dumps(expected)):
+    return None
+  return res
+
+
+def _table(groups: Sequence[Group], done: dict[str, results_lib.Results],
+           fields: Sequence[str]):
+  """One row per (run, seed, epoch) over all groups."""
+  import pandas as pd  # pylint: disable=g-import-not-at-top
+  frames, offset = [], 0
+  for group in groups:
+    res = done[group.name]
+    df = res.to_dataframe(fields)
+    df.insert(0, "group", group.name)
+    df["run"] = df["run"] + offset
+    offset += len(res.names) * len(res.seeds)
+    frames.append(df.rename(columns={"variant": "name"}))
+  return pd.concat(frames, ignore_index=True)
+
+
+def grid_from_config(spec: ml_collections.ConfigDict) -> list[Run]:
+  """The runs of a `configs/sweep.py` config (`base`, `grid`, `points`)."""
+  grid = [(str(f), list(v)) for f, v in spec.get("grid", ())]
+  points = [dict(p) for p in spec.get("points", ())]
+  return expand(spec.base, grid, points)
+
+
+def summarize(table, by: Iterable[str], metric: str = "test_accuracy"):
+  """Mean, std and n over seeds of `metric` at the last epoch, per `by`."""
+  last = table[table.epoch == table.groupby("run").epoch.transform("max")]
+  out = last.groupby(list(by), sort=False)[metric].agg(["mean", "std", "count"])
+  return out.assign(mean=lambda d: 100 * d["mean"],
+                    std=lambda d: 100 * d["std"].fillna(np.nan))
