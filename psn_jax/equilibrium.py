@@ -32,6 +32,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.stats
 
+from psn_jax.topology.degrees import cv as fan_in_cv
+from psn_jax.utils import natural_order
 from psn_jax.utils import write_json_atomic
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
   "settling",
   "fit_lognormal",
   "equilibrium_artifact",
+  "seed_artifacts",
   "save_artifact",
   "load_artifact",
   "matched_cvs",
@@ -252,12 +255,11 @@ def _jsonable(x: Any) -> Any:
 
 def _final_stats(f: np.ndarray) -> dict[str, Any]:
   """Empirical stats of final fan-ins: all neurons, zeros included."""
-  mean = float(np.mean(f))
   return {
     "n": int(f.size),
     "n_zero": int(np.sum(f == 0)),
-    "mean": mean,
-    "cv": float(np.std(f) / mean) if mean > 0 else None,
+    "mean": float(np.mean(f)),
+    "cv": fan_in_cv(f),  # NaN (mean 0) is stored as None
   }
 
 
@@ -284,11 +286,12 @@ def equilibrium_artifact(
 
   Returns:
     `{"format": "psn-equilibrium/1", "settling_rule": {...}, "layers": [...]}`
-    where each layer is `{"name", "settling": SettleResult fields,
-    "lognormal": LognormalFit fields, "final": {"n", "n_zero", "mean", "cv"}}`.
-    `final` is the empirical distribution of the final fan-ins over all the
-    layer's neurons (population CV, ddof=0, zeros included). Non-finite
-    numbers are stored as None.
+    where each layer is `{"name", "cv_start" (the tracked CV at the first
+    record), "settling": SettleResult fields, "lognormal": LognormalFit
+    fields, "final": {"n", "n_zero", "mean", "cv"}}`. `final` is the
+    empirical distribution of the final fan-ins over all the layer's neurons
+    (`psn_jax.topology.cv`: population CV, ddof=0, zeros included).
+    Non-finite numbers are stored as None.
   """
   k = len(layer_names)
   if len(records_per_layer) != k or len(final_fan_ins_per_layer) != k:
@@ -311,6 +314,7 @@ def equilibrium_artifact(
       raise ValueError(f"final fan-ins of layer {name!r} must be non-empty and >= 0")
     layers.append({
       "name": str(name),
+      "cv_start": float(np.asarray(rec["fan_in_cv"], np.float64).ravel()[0]),
       "settling": settle._asdict(),
       "lognormal": fit_lognormal(f)._asdict(),
       "final": _final_stats(f),
@@ -320,6 +324,53 @@ def equilibrium_artifact(
     "settling_rule": {"cv_tol": cv_tol, "hist_tol": hist_tol, "window": window},
     "layers": layers,
   })
+
+
+def seed_artifacts(
+  records: Mapping[str, Mapping[str, Any]],
+  record_steps: Any,
+  final_fan_ins: Mapping[str, Any],
+  variant: int,
+  *,
+  cv_tol: float = 0.02,
+  hist_tol: float = 0.05,
+  window: int = 3,
+) -> list[dict[str, Any]]:
+  """One `equilibrium_artifact` per seed of one variant of a program's results.
+
+  Takes the arrays of `psn_jax.results.Results` as they are (layers keyed by
+  name, leading axes `[variant, seed]`), so an experiment needs no parsing:
+  `seed_artifacts(r.records, r.record_steps, r.fan_ins, r.index("erk"))`.
+  Layers are taken in `psn_jax.utils.natural_order`.
+
+  Args:
+    records: layer -> {"fan_in_cv": [variant, seed, record],
+      "fan_in_hist": [variant, seed, record, n_bins], ...}.
+    record_steps: [record] training step of each record.
+    final_fan_ins: layer -> [variant, seed, n_out] final fan-ins.
+    variant: the variant index.
+    cv_tol: passed to `settling`.
+    hist_tol: passed to `settling`.
+    window: passed to `settling`.
+
+  Returns:
+    A list over seeds of artifacts (pool them with `pool_artifacts`).
+  """
+  names = natural_order(records)
+  if set(names) != set(final_fan_ins):
+    raise ValueError(f"final_fan_ins must have the layers of records {names}, "
+                     f"got {natural_order(final_fan_ins)}")
+  n_seeds = np.asarray(final_fan_ins[names[0]]).shape[1]
+  out = []
+  for s in range(n_seeds):
+    recs = [{"steps": record_steps,
+             "fan_in_cv": np.asarray(records[n]["fan_in_cv"])[variant, s],
+             "fan_in_hist": np.asarray(records[n]["fan_in_hist"])[variant, s]}
+            for n in names]
+    finals = [np.asarray(final_fan_ins[n])[variant, s] for n in names]
+    out.append(equilibrium_artifact(recs, finals, names, cv_tol=cv_tol,
+                                    hist_tol=hist_tol, window=window))
+  return out
 
 
 def save_artifact(path: str | os.PathLike, artifact: Mapping[str, Any]) -> None:
@@ -391,14 +442,18 @@ def _std(xs: list[Any]) -> float | None:
 def pool_artifacts(artifacts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
   """Averages per-seed artifacts layer by layer (same layers, same order).
 
-  Per layer: `final.mean` and `final.cv` are the means over seeds of the
+  The one place where psn-jax pools seeds of an equilibrium study. Per
+  layer: `final.mean` and `final.cv` are the means over seeds of the
   per-seed values (seeds whose value is None are skipped), with `cv_std` the
-  sample std (ddof=1) across seeds; `lognormal` holds the seed means of `mu`,
-  `sigma`, `mean` and `cv` (KS results are per seed and are not pooled);
-  `settling` has `settled` (every seed settled), `n_settled`, `steps` (per
-  seed, None where not settled) and `step` (the latest settling step when all
-  settled, else None). The result has the artifact layout, so `matched_cvs`
-  and `save_artifact` accept it.
+  sample std (ddof=1) across seeds; `cv_start` is the seed mean of the CV at
+  the first record; `lognormal` holds the seed means of `mu`, `sigma`, `mean`
+  and `cv` (KS results are per seed and are not pooled); `settling` has
+  `settled` (every seed settled), `n_settled`, `steps` and `indices` (per
+  seed, None where not settled), `step` (the latest settling step when all
+  settled, else None), `index_mean` (the mean record index of the settling
+  point over the seeds that settled, None if none did) and `cv_final` (the
+  seed mean of the CV at the last record). The result has the artifact
+  layout, so `matched_cvs` and `save_artifact` accept it.
 
   Args:
     artifacts: one artifact per seed, non-empty.
@@ -418,14 +473,19 @@ def pool_artifacts(artifacts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
   for i, name in enumerate(names):
     ls = [p[i] for p in per]
     steps = [layer["settling"]["step"] for layer in ls]
+    indices = [layer["settling"].get("index") for layer in ls]
     settled = [bool(layer["settling"]["settled"]) for layer in ls]
     layers.append({
       "name": name,
+      "cv_start": _mean([layer.get("cv_start") for layer in ls]),
       "settling": {
         "settled": all(settled),
         "n_settled": int(sum(settled)),
         "steps": steps,
         "step": max(steps) if all(settled) else None,
+        "indices": indices,
+        "index_mean": _mean(indices),
+        "cv_final": _mean([layer["settling"].get("cv_final") for layer in ls]),
       },
       "lognormal": {
         key: _mean([layer["lognormal"][key] for layer in ls])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-import warnings
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -19,14 +18,15 @@ from matplotlib import colors as mcolors
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure, SubFigure
-from scipy import stats
-
+from psn_jax import stats as stats_lib
+from psn_jax.topology import concentration as concentration_lib
 from psn_jax.topology.degrees import as_layer_mask
 
 __all__ = [
   "new_axes",
   "save",
   "profile_curve",
+  "fan_in_bins",
   "fan_in_histogram",
   "mask_image",
   "nnstd_heatmap",
@@ -144,6 +144,29 @@ def profile_curve(
   return ax
 
 
+def fan_in_bins(values: Any) -> np.ndarray:
+  """Histogram edges for fan-ins: one bin per integer, or 50 equal bins.
+
+  One bin per integer value (edges at half-integers) when every value is an
+  integer and they span fewer than 200 values, else 50 equal-width bins over
+  the range. Pass the values of every series together to get bins that the
+  series share.
+
+  Args:
+    values: fan-ins of one or several series (any shape, flattened).
+
+  Returns:
+    Increasing bin edges, float64.
+  """
+  f = _vector("values", np.ravel(np.asarray(values, dtype=float)))
+  lo, hi = f.min(), f.max()
+  if np.all(f == np.round(f)) and hi - lo < _MAX_INTEGER_BINS:
+    return np.arange(lo - 0.5, hi + 1.5)
+  if hi == lo:
+    return np.array([lo - 0.5, hi + 0.5])
+  return np.linspace(lo, hi, 51)
+
+
 def fan_in_histogram(
   fan_ins: Any,
   ax: Axes | None = None,
@@ -151,35 +174,53 @@ def fan_in_histogram(
   *,
   label: str | None = None,
 ) -> Axes:
-  """A histogram of fan-ins.
+  """A histogram of fan-ins, or several overlaid on shared bins.
+
+  One series (an array) is drawn as filled bars. Several series (a mapping
+  `label -> fan-ins`, e.g. one per profile or per training stage) are drawn
+  on the SAME bins (`fan_in_bins` of all values together, unless `bins` is
+  given as edges) as step outlines in distinct colours, so no series hides
+  another and equal heights mean equal counts. To overlay series, pass them
+  together rather than calling this function twice on one Axes (separate
+  calls pick bins per series).
 
   Args:
-    fan_ins: `(n,)` fan-ins.
+    fan_ins: `(n,)` fan-ins, or a mapping of label -> `(n_i,)` fan-ins.
     ax: Axes to draw on; a new figure if None.
-    bins: anything `Axes.hist` accepts. None (default): one bin per integer
-      value (edges at half-integers) when the values are integers spanning at
-      most 200 values, else 50 bins.
-    label: legend label.
+    bins: anything `Axes.hist` accepts. None (default): `fan_in_bins`.
+    label: legend label of a single series (the mapping keys label several).
 
   Returns:
-    The Axes, with one bar patch per bin.
+    The Axes: one bar patch per bin for a single series, one step outline per
+    series for several. The edges used are in `ax.fan_in_bin_edges`.
 
   Raises:
-    ValueError: if `fan_ins` is not a non-empty finite 1-D array.
+    ValueError: if a series is not a non-empty finite 1-D array, or the
+      mapping is empty.
   """
-  f = _vector("fan_ins", fan_ins)
-  if bins is None:
-    lo, hi = f.min(), f.max()
-    if np.all(f == np.round(f)) and hi - lo < _MAX_INTEGER_BINS:
-      bins = np.arange(lo - 0.5, hi + 1.5)
-    else:
-      bins = 50
   ax = _axes(ax)
-  ax.hist(f, bins=bins, label=label, edgecolor="none")
+  if isinstance(fan_ins, Mapping):
+    if not fan_ins:
+      raise ValueError("fan_ins must hold at least one series, got an empty mapping")
+    series = {str(k): _vector(f"fan_ins[{k!r}]", v) for k, v in fan_ins.items()}
+    if bins is None:
+      bins = fan_in_bins(np.concatenate(list(series.values())))
+    elif isinstance(bins, (int, np.integer, str)):
+      bins = np.histogram_bin_edges(np.concatenate(list(series.values())), bins)
+    for i, (name, f) in enumerate(series.items()):
+      ax.hist(f, bins=bins, histtype="step", linewidth=1.6, color=f"C{i}",
+              label=name)
+    ax.legend()
+  else:
+    f = _vector("fan_ins", fan_ins)
+    if bins is None:
+      bins = fan_in_bins(f)
+    _, bins, _ = ax.hist(f, bins=bins, label=label, edgecolor="none")
+    if label is not None:
+      ax.legend()
+  ax.fan_in_bin_edges = np.asarray(bins, dtype=float)
   ax.set_xlabel("fan-in")
   ax.set_ylabel("neurons")
-  if label is not None:
-    ax.legend()
   return ax
 
 
@@ -393,12 +434,14 @@ def gradient_share_vs_fan_in(
 ) -> Axes:
   """Each neuron's share of the gradient against its fan-in, hubs highlighted.
 
-  The share of neuron `j` is `grad_norm[j] / sum(grad_norm)`. Hubs are the
-  `ceil(hub_fraction * n)` neurons with the largest fan-in (ties broken by
-  index), drawn in a second colour; their total share is in the legend.
+  The share of neuron `j` is `grad_norm[j] / sum(grad_norm)`. Hubs are those
+  of `psn_jax.topology.concentration.hubs` (the one hub rule: the
+  `n_hubs(n, hub_fraction)` neurons of largest fan-in, ties broken by index),
+  so the plot highlights exactly the neurons `concentration` averages over;
+  they are drawn in a second colour and their total share is in the legend.
 
   Args:
-    fan_in: `(n,)` fan-ins.
+    fan_in: `(n,)` fan-ins, >= 0.
     grad_norm: `(n,)` non-negative gradient norms (e.g. of each neuron's
       incoming weights), with a positive sum.
     ax: Axes to draw on; a new figure if None.
@@ -424,9 +467,7 @@ def gradient_share_vs_fan_in(
   if not 0 < hub_fraction <= 1:
     raise ValueError(f"hub_fraction must be in (0, 1], got {hub_fraction!r}")
   share = g / g.sum()
-  n_hubs = max(1, math.ceil(hub_fraction * f.size))
-  hubs = np.zeros(f.size, dtype=bool)
-  hubs[np.argsort(-f, kind="stable")[:n_hubs]] = True
+  hubs = concentration_lib.hubs(f, hub_fraction)
   ax = _axes(ax)
   ax.scatter(
     f[~hubs], share[~hubs], s=8, color="0.5", alpha=0.6, label="other neurons"
@@ -459,7 +500,7 @@ def accuracy_vs_measure(
 
   With `accuracy` of shape `(n_configs, n_seeds)` each point is the mean over
   seeds with a +-1 standard deviation bar (ddof 1; no bar for one seed).
-  Pearson's r (`scipy.stats.pearsonr`) is computed over the `n_configs`
+  Pearson's r (`psn_jax.stats.pearson_r`) is computed over the `n_configs`
   (measure, mean accuracy) points; it is reported as nan when undefined (fewer
   than 2 configs or a constant input).
 
@@ -494,12 +535,8 @@ def accuracy_vs_measure(
     err = acc.std(axis=1, ddof=1) if acc.shape[1] > 1 else None
   else:
     mean, err = acc, None
-  r, p = math.nan, math.nan
-  if m.size >= 2 and np.ptp(m) > 0 and np.ptp(mean) > 0:
-    with warnings.catch_warnings():
-      warnings.simplefilter("ignore")
-      result = stats.pearsonr(m, mean)
-    r, p = float(result[0]), float(result[1])
+  r, p = (stats_lib.pearson_r(m, mean) if np.all(np.isfinite(mean))
+          else (math.nan, math.nan))
   ax = _axes(ax)
   ax.errorbar(m, mean, yerr=err, fmt="o", capsize=3)
   if labels is not None:

@@ -17,7 +17,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.stats
 
-__all__ = ["PairedResult", "paired_comparison", "mean_std", "summary_table"]
+__all__ = ["PairedResult", "paired_comparison", "mean_std", "pearson_r",
+           "summary_table"]
 
 
 class PairedResult(NamedTuple):
@@ -112,6 +113,34 @@ def mean_std(x: Any, axis: int | None = 0) -> tuple[Any, Any]:
   else:
     std = np.std(x, axis=axis, ddof=1)
   return mean, std
+
+
+def pearson_r(x: Any, y: Any) -> tuple[float, float]:
+  """Pearson's correlation r of paired points, and its two-sided p-value.
+
+  The one Pearson r of psn-jax (topology measure against accuracy in
+  `plots.accuracy_vs_measure`, fan-in CV against gradient concentration in
+  `topology.concentration.fan_in_cv_correlation`):
+  `r = sum (x - mean x)(y - mean y) / sqrt(sum (x - mean x)^2 sum (y - mean y)^2)`,
+  computed by `scipy.stats.pearsonr`, whose p-value is exact under bivariate
+  normality (Student t with n - 2 degrees of freedom).
+
+  Args:
+    x: (n,) finite values.
+    y: (n,) finite values, paired with `x`.
+
+  Returns:
+    `(r, p)` as floats; `(nan, nan)` when r is undefined: fewer than 2 points
+    or a constant `x` or `y`. With exactly 2 points r is +-1 and p is 1.
+  """
+  a = _finite_1d(x, "x")
+  b = _finite_1d(y, "y")
+  if a.shape != b.shape:
+    raise ValueError(f"y must have the same length as x ({a.size}), got {b.size}")
+  if a.size < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+    return math.nan, math.nan
+  res = scipy.stats.pearsonr(a, b)
+  return float(res.statistic), float(res.pvalue)
 
 
 def summary_table(results: Mapping[str, Any], digits: int = 2) -> str:

@@ -151,7 +151,11 @@ def _histogram(fan_in: jax.Array, edges: jax.Array) -> jax.Array:
 
 
 def _cv(fan_in: jax.Array) -> jax.Array:
-  """Population CV (std with ddof=0 over mean) of fan-ins, f32; 0 if mean 0."""
+  """Population CV (std with ddof=0 over mean) of fan-ins, f32; 0 if mean 0.
+
+  The in-jit twin of `psn_jax.topology.cv`, the host-side definition (which
+  gives NaN for mean 0); tests/test_one_home.py checks that they agree.
+  """
   f = fan_in.astype(jnp.float32)
   mean = jnp.mean(f)
   std = jnp.std(f)

@@ -50,6 +50,42 @@ def test_fan_in_histogram():
   assert sum(p.get_height() for p in ax.patches) == 100
 
 
+def test_overlaid_fan_in_histograms_share_bins_and_do_not_hide_each_other():
+  # Issue 12: overlaid histograms used opaque bars and different bins.
+  narrow = np.array([3, 4, 4, 5, 5, 5])
+  wide = np.array([1, 2, 9, 9, 12])
+  ax = plots.fan_in_histogram({"uniform": narrow, "lognormal": wide})
+  edges = ax.fan_in_bin_edges
+  np.testing.assert_array_equal(edges, np.arange(0.5, 13.0))  # 1..12, shared
+  outlines = ax.patches
+  assert len(outlines) == 2                                    # one per series
+  for patch, values in zip(outlines, (narrow, wide)):
+    assert not patch.get_fill()                                # step outline
+    # The outline's top edge follows the counts on the shared bins.
+    xy = patch.get_xy()
+    counts, _ = np.histogram(values, edges)
+    # Vertices run (e0, 0), (e0, c0), (e1, c0), (e1, c1), ...: the last
+    # vertex at each left edge is that bin's count.
+    tops = {round(x, 6): y for x, y in xy[:2 * len(counts)]}
+    assert [tops[round(e, 6)] for e in edges[:-1]] == counts.tolist()
+  assert outlines[0].get_edgecolor() != outlines[1].get_edgecolor()
+  assert [t.get_text() for t in ax.get_legend().get_texts()] == ["uniform",
+                                                                 "lognormal"]
+  # Float fan-ins: 50 shared equal-width bins over both ranges.
+  ax = plots.fan_in_histogram({"a": [0.5, 1.5], "b": [10.25, 3.0]})
+  np.testing.assert_allclose(ax.fan_in_bin_edges, np.linspace(0.5, 10.25, 51))
+  with pytest.raises(ValueError, match="at least one series"):
+    plots.fan_in_histogram({})
+  with pytest.raises(ValueError, match=r"fan_ins\['b'\] must be finite"):
+    plots.fan_in_histogram({"a": [1, 2], "b": [np.nan]})
+
+
+def test_fan_in_bins():
+  np.testing.assert_array_equal(plots.fan_in_bins([2, 4]), [1.5, 2.5, 3.5, 4.5])
+  np.testing.assert_array_equal(plots.fan_in_bins([[7, 7]]), [6.5, 7.5])
+  np.testing.assert_allclose(plots.fan_in_bins([0, 1000]), np.linspace(0, 1000, 51))
+
+
 def test_mask_image():
   mask = np.random.default_rng(0).random((12, 7)) < 0.3
   ax = plots.mask_image(mask)

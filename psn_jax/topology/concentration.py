@@ -28,13 +28,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import scipy.stats
+
+from psn_jax import stats as stats_lib
+from psn_jax.topology.degrees import cv as fan_in_cv
+from psn_jax.utils import natural_order
 
 __all__ = [
   "n_hubs",
   "hubs",
   "concentration",
   "concentration_table",
+  "variant_table",
   "fan_in_cv_correlation",
 ]
 
@@ -57,8 +61,11 @@ def _vector(x: Any, name: str) -> np.ndarray:
 def n_hubs(n: int, top: float = 0.1) -> int:
   """Number of hubs among `n` neurons: ceil(top * n), at least 1.
 
-  The ceiling is taken after subtracting 1e-9 so that float noise does not add
-  a hub (0.1 * 300 is 30.000000000000004 in floating point, which is 30 hubs).
+  The one hub-count rule of psn-jax (`hubs`, `concentration`,
+  `concentration_table` and `psn_jax.plots.gradient_share_vs_fan_in` all use
+  it). The ceiling is taken after subtracting 1e-9 so that float noise does
+  not add a hub: 0.07 * 100 is 7.000000000000001 and 0.1 * 300 is
+  30.000000000000004 in floating point, which are 7 and 30 hubs.
   """
   top = _check_top(top)
   return max(1, min(n, math.ceil(top * n - 1e-9)))
@@ -135,12 +142,6 @@ def concentration(
   return float(np.mean(g[hubs(f, top)]) / mean_all)
 
 
-def _cv(f: np.ndarray) -> float:
-  """Population CV (ddof=0), as in psn_jax.tracking; 0 if the mean is 0."""
-  mean = float(np.mean(f))
-  return float(np.std(f) / mean) if mean > 0 else 0.0
-
-
 def _layers(x: Any, what: str) -> list[tuple[str, np.ndarray]]:
   if isinstance(x, Mapping):
     return [(str(k), np.asarray(v)) for k, v in x.items()]
@@ -164,9 +165,10 @@ def concentration_table(
 
   Returns:
     A list of JSON-serialisable dicts with keys `run`, `layer`, `n`,
-    `n_hubs`, `fan_in_mean`, `fan_in_cv` (population CV, ddof=0),
-    `concentration`, `concentration_per_weight` (NaN is None), in the order
-    of `runs` and then of the layers.
+    `n_hubs`, `fan_in_mean`, `fan_in_cv` (`psn_jax.topology.cv`: population
+    CV, ddof=0), `concentration`, `concentration_per_weight` (NaN, e.g. the CV
+    of a layer without connections, is None), in the order of `runs` and then
+    of the layers.
   """
   if not isinstance(runs, Mapping):
     raise ValueError(f"runs must be a dict of run name -> run, got {type(runs)}")
@@ -184,13 +186,14 @@ def concentration_table(
     for (layer, g), (_, f) in zip(gl, fl):
       c = concentration(g, f, top)
       cw = concentration(g, f, top, per_weight=True)
+      cv = fan_in_cv(f)
       rows.append({
         "run": str(run),
         "layer": layer,
         "n": int(f.size),
         "n_hubs": n_hubs(int(f.size), top),
         "fan_in_mean": float(np.mean(f)),
-        "fan_in_cv": _cv(np.asarray(f, np.float64)),
+        "fan_in_cv": None if math.isnan(cv) else cv,
         "concentration": None if math.isnan(c) else c,
         "concentration_per_weight": None if math.isnan(cw) else cw,
       })
@@ -203,7 +206,8 @@ def fan_in_cv_correlation(cvs: Any, concentrations: Any) -> tuple[float, float]:
   The paper's r = 0.93 ("the strength follows fan-in CV"); it does not say
   over what, so the caller chooses the points: one per run, per run-layer (rows
   of `concentration_table`), or per configuration after averaging seeds. Uses
-  `scipy.stats.pearsonr`; p is its exact p-value under bivariate normality.
+  `psn_jax.stats.pearson_r` (scipy's `pearsonr`; p is exact under bivariate
+  normality); this function only adds the checks below.
 
   Args:
     cvs: (n,) fan-in CVs, n >= 3.
@@ -222,7 +226,95 @@ def fan_in_cv_correlation(cvs: Any, concentrations: Any) -> tuple[float, float]:
     raise ValueError(f"cvs must have at least 3 points, got {x.size}")
   if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
     raise ValueError("cvs and concentrations must be finite (drop None/NaN rows)")
-  if np.ptp(x) == 0 or np.ptp(y) == 0:
-    return float("nan"), float("nan")
-  res = scipy.stats.pearsonr(x, y)
-  return float(res.statistic), float(res.pvalue)
+  return stats_lib.pearson_r(x, y)
+
+
+def _finite_or_none(x: float) -> float | None:
+  return None if x is None or not math.isfinite(x) else float(x)
+
+
+def variant_table(
+  grad_norm: Mapping[str, Any],
+  fan_in: Mapping[str, Any],
+  names: Sequence[str],
+  *,
+  layers: Sequence[str] | None = None,
+  top: float = 0.1,
+) -> dict[str, Any]:
+  """Concentration per (variant, layer) over seeds, and r(fan-in CV, conc.).
+
+  Takes the arrays of `psn_jax.results.Results` as they are (`grad_norm` and
+  `fan_ins`: layer -> `[variant, seed, n_out]`), runs `concentration_table`
+  on every (variant, seed) and pools the seeds with
+  `psn_jax.stats.mean_std`. Correlations use `fan_in_cv_correlation` over the
+  per-seed points (one per run and layer), per layer and pooled over the
+  layers; NaN when fewer than 3 finite points.
+
+  Args:
+    grad_norm: layer -> `[variant, seed, n_out]` per-neuron gradient norms.
+    fan_in: layer -> `[variant, seed, n_out]` fan-ins (same layers).
+    names: the variant names, `[variant]`.
+    layers: the layers to use (default: all, in `natural_order`).
+    top: hub fraction (see `hubs`).
+
+  Returns:
+    `{"runs": [...], "rows": [...], "correlation": {...}}`: `runs` are the
+    `concentration_table` rows of every (variant, seed, layer) with `variant`
+    and `seed` (index) added; `rows` hold, per variant and layer (variant
+    order, then layer order), `variant`, `layer`, `n_seeds` and the seed
+    means of `fan_in_cv`, `concentration` and `per_weight` (the per-weight
+    concentration), with `concentration_std` (ddof=1; None for one seed);
+    `correlation` maps each layer and `"pooled"` to `{"r", "p", "n_runs"}`.
+  """
+  layers = natural_order(grad_norm) if layers is None else list(layers)
+  missing = [n for n in layers if n not in grad_norm or n not in fan_in]
+  if missing:
+    raise ValueError(f"layers must be in grad_norm and fan_in, missing {missing}")
+  g_all = {n: np.asarray(grad_norm[n], np.float64) for n in layers}
+  f_all = {n: np.asarray(fan_in[n], np.float64) for n in layers}
+  for n in layers:
+    if g_all[n].ndim != 3 or g_all[n].shape != f_all[n].shape:
+      raise ValueError(f"grad_norm[{n!r}] and fan_in[{n!r}] must have equal "
+                       f"shapes [variant, seed, n_out], got {g_all[n].shape} "
+                       f"and {f_all[n].shape}")
+    if g_all[n].shape[0] != len(names):
+      raise ValueError(f"names must have one name per variant "
+                       f"({g_all[n].shape[0]}), got {len(names)}")
+  n_seeds = g_all[layers[0]].shape[1]
+  runs = []
+  for v, name in enumerate(names):
+    for s in range(n_seeds):
+      table = concentration_table(
+        {f"{name}/{s}": {"grad_norm": {n: g_all[n][v, s] for n in layers},
+                         "fan_in": {n: f_all[n][v, s] for n in layers}}}, top)
+      runs += [{**row, "variant": str(name), "seed": s} for row in table]
+  as_float = lambda x: math.nan if x is None else float(x)  # noqa: E731
+  rows = []
+  for name in names:
+    for layer in layers:
+      sel = [r for r in runs if r["variant"] == str(name) and r["layer"] == layer]
+      cvs, conc, per_w = (np.array([as_float(r[k]) for r in sel]) for k in (
+        "fan_in_cv", "concentration", "concentration_per_weight"))
+      c_mean, c_std = stats_lib.mean_std(conc)
+      rows.append({
+        "variant": str(name),
+        "layer": layer,
+        "n_seeds": len(sel),
+        "fan_in_cv": _finite_or_none(float(np.mean(cvs))),
+        "concentration": _finite_or_none(float(c_mean)),
+        "concentration_std": _finite_or_none(float(c_std)),
+        "per_weight": _finite_or_none(float(np.mean(per_w))),
+      })
+
+  def corr(sel: list[dict[str, Any]]) -> dict[str, Any]:
+    pts = [(r["fan_in_cv"], r["concentration"]) for r in sel
+           if r["fan_in_cv"] is not None and r["concentration"] is not None]
+    if len(pts) < 3:
+      return {"r": math.nan, "p": math.nan, "n_runs": len(pts)}
+    r, p = fan_in_cv_correlation(*zip(*pts))
+    return {"r": r, "p": p, "n_runs": len(pts)}
+
+  correlation = {layer: corr([r for r in runs if r["layer"] == layer])
+                 for layer in layers}
+  correlation["pooled"] = corr(runs)
+  return {"runs": runs, "rows": rows, "correlation": correlation}

@@ -135,6 +135,12 @@ _as_layers = as_layers  # the name the measures imported before
 def cv(x: np.ndarray) -> float:
   """Coefficient of variation: population standard deviation over mean.
 
+  The one host-side fan-in CV of psn-jax: degree statistics, the gradient
+  concentration table, the equilibrium artifacts and the experiments call it.
+  The in-jit records of `psn_jax.tracking` compute the same quantity in
+  float32 on device (they give 0 instead of NaN for a layer without
+  connections); a test checks that the two agree.
+
   Args:
     x: 1-D array of non-negative values (degrees).
 
