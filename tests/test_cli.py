@@ -22,14 +22,15 @@ TINY = ["--config.dataset=mnist", "--config.hidden=(16,)", "--config.batch_size=
 
 
 def cli(args, workdir, module="experiments.train", config="configs/train.py:quick",
-        wait=True):
+        wait=True, env=None):
   cmd = [sys.executable, "-m", module, f"--config={config}",
          f"--workdir={workdir}", *args]
+  env = {**os.environ, **(env or {})}
   if not wait:
     return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, env=env)
   return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
-                        timeout=600)
+                        timeout=600, env=env)
 
 
 @pytest.mark.parametrize("flag, field", [
@@ -41,14 +42,60 @@ def cli(args, workdir, module="experiments.train", config="configs/train.py:quic
     ("--config.num_seeds=0", "num_seeds"),
     ("--config.distribution=banana", "distribution"),
     ("--config.dst.algorithm=prune", "algorithm"),
+    ("--config.optim.learning_rate=-1", "error: optim.learning_rate must be"),
+    ("--config.optim.momentum=1", "error: optim.momentum must be"),
+    ("--config.optim.weight_decay=-1e-4", "error: optim.weight_decay must be"),
+    ("--config.dst.t_end_fraction=-1", "error: dst.t_end_fraction must be"),
+    ("--config.dst.drop_fraction=0", "error: dst.drop_fraction must be"),
+    ("--config.cv=-1", "error: cv must be"),
+    ("--config.track.snapshot_every=-1", "error: track.snapshot_every must be"),
+    ("--config.foo=1", "error: unknown config field foo"),
+    ("--config.optim.foo=1", "error: unknown config field optim.foo"),
 ])
 def test_bad_values_give_one_line_and_exit_2(tmp_path, flag, field):
-  result = cli([flag, "--noprogress"], tmp_path)
+  result = cli([flag, "--noprogress"], tmp_path / "w")
   assert result.returncode == 2, result.stderr
   lines = result.stderr.strip().splitlines()
   assert len(lines) == 1, result.stderr
   assert field in lines[0] and "Traceback" not in result.stderr
-  assert not (tmp_path / "results.json").exists()
+  assert not (tmp_path / "w" / "results.json").exists()
+
+
+# Data that cannot be found: an error about anything but the data proves that
+# it was checked before the data loaded.
+NO_DATA = {"PSN_DATA_DIR": "/nonexistent-psn-data"}
+
+
+def _one_line_exit_2(result):
+  assert result.returncode == 2, result.stderr
+  line, = result.stderr.strip().splitlines()
+  assert line.startswith("error: ") and "Traceback" not in result.stderr
+  return line
+
+
+def test_missing_config_file_is_one_line(tmp_path):
+  line = _one_line_exit_2(cli([], tmp_path, config="configs/nope.py:quick"))
+  assert "config file configs/nope.py does not exist" in line
+
+
+def test_workdir_that_is_a_file_fails_before_the_data(tmp_path):
+  (tmp_path / "file").write_text("x")
+  for workdir, says in [(tmp_path / "file", "is a file, not a directory"),
+                        (tmp_path / "file" / "sub", "cannot be created")]:
+    line = _one_line_exit_2(cli(["--noprogress"], workdir, env=NO_DATA))
+    assert f"--workdir {workdir} {says}" in line
+
+
+def test_read_only_workdir_fails_before_the_data(tmp_path):
+  workdir = tmp_path / "ro"
+  workdir.mkdir()
+  workdir.chmod(0o555)
+  if os.access(workdir, os.W_OK):  # root writes anyway: a read-only fs
+    workdir = "/sys"
+    if not os.path.isdir(workdir) or os.access(workdir, os.W_OK):
+      pytest.skip("no read-only directory available")
+  line = _one_line_exit_2(cli(["--noprogress"], workdir, env=NO_DATA))
+  assert f"--workdir {workdir} is not writable" in line
 
 
 @needs_data
@@ -104,10 +151,15 @@ def test_resume_after_kill_matches_uninterrupted_run(tmp_path):
 @needs_data
 def test_resume_refuses_a_checkpoint_of_another_config(tmp_path):
   assert cli(TINY, tmp_path).returncode == 0
-  other = cli(TINY + ["--config.num_seeds=3", "--resume"], tmp_path)
+  other = cli(TINY + ["--config.num_seeds=3", "--config.optim.momentum=0.5",
+                      "--resume"], tmp_path)
   assert other.returncode == 2
   line, = other.stderr.strip().splitlines()
   assert "checkpoint" in line and "num_seeds" in line
+  assert "optim.momentum" in line
+  # Only the differing fields: no other field name, and a short line.
+  assert "learning_rate" not in line and "dataset" not in line
+  assert len(line) < 400, line
 
 
 @needs_data
@@ -125,3 +177,77 @@ def test_compare_trains_every_variant_in_one_program_and_writes_a_table(tmp_path
   table = (tmp_path / "table.txt").read_text()
   assert all(name in table for name in names)
   assert table.strip() in result.stdout
+
+
+# ---------------------------------------------------------------------------
+# Ctrl-C: exit 130 at any moment, never a signal death; the message promises
+# --resume only when a checkpoint exists; the resumed run equals a full one.
+
+SMALL = ["--config.dataset=mnist", "--config.hidden=(16,)",
+         "--config.batch_size=500", "--config.num_seeds=1",
+         "--config.num_epochs=3", "--config.dst.algorithm=rigl",
+         "--config.dst.delta_t=20", "--noprogress"]
+
+
+def _interrupt(proc, ready, timeout=300):
+  """Sends SIGINT once `ready()` holds (or the process ended); returns the
+  exit status and stderr."""
+  deadline = time.time() + timeout
+  while time.time() < deadline and proc.poll() is None and not ready():
+    time.sleep(0.02)
+  proc.send_signal(signal.SIGINT)
+  _, err = proc.communicate(timeout=120)
+  return proc.returncode, err
+
+
+def _checkpoints(workdir):
+  d = workdir / "checkpoints"
+  return sorted(int(p.name) for p in d.iterdir() if p.name.isdigit()) \
+      if d.is_dir() else []
+
+
+def test_ctrl_c_at_startup_exits_130_without_promising_a_checkpoint(tmp_path):
+  proc = cli(SMALL, tmp_path / "w", wait=False, env=NO_DATA)
+  start = time.time()
+  code, err = _interrupt(proc, lambda: time.time() - start > 0.3)
+  assert code == 130, err
+  assert err.strip().splitlines()[-1].startswith("interrupted")
+  assert "--resume" not in err and "Traceback" not in err
+
+
+@needs_data
+def test_ctrl_c_before_the_first_checkpoint_exits_130(tmp_path):
+  # The workdir exists once the flags are checked; data loading and compiling
+  # follow.
+  workdir = tmp_path / "w"
+  code, err = _interrupt(cli(SMALL, workdir, wait=False), workdir.is_dir)
+  assert code == 130, err
+  line = err.strip().splitlines()[-1]
+  if _checkpoints(workdir):  # a very fast machine got past epoch 1
+    assert "--resume" in line
+  else:
+    assert "no checkpoint was written yet" in line and "--resume" not in \
+        line.replace("without --resume", "")
+
+
+@needs_data
+def test_ctrl_c_in_a_later_epoch_then_resume_equals_a_full_run(tmp_path):
+  full = cli(SMALL, tmp_path / "full")
+  assert full.returncode == 0, full.stderr
+  expected = json.loads((tmp_path / "full" / "results.json").read_text())
+
+  cut = tmp_path / "cut"
+  code, err = _interrupt(cli(SMALL, cut, wait=False),
+                         lambda: bool(_checkpoints(cut)))
+  assert code == 130, err  # never -11 (SIGSEGV) or -2 (SIGINT)
+  line = err.strip().splitlines()[-1]
+  epochs = _checkpoints(cut)
+  if epochs and epochs[-1] < 3:
+    assert f"(epoch {epochs[-1]}) with --resume --workdir {cut}" in line
+    resumed = cli(SMALL + ["--resume"], cut)
+    assert resumed.returncode == 0, resumed.stderr
+  else:  # it finished before the signal landed
+    assert (cut / "results.json").exists()
+  got = json.loads((cut / "results.json").read_text())
+  assert got["final_test_accuracy"] == expected["final_test_accuracy"]
+  assert got["history"] == expected["history"]
