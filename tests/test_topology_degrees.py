@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from psn_jax import masks
 from psn_jax.topology import LayerDegrees, cv, degree_stats, gini
 from psn_jax.topology.degrees import _as_layers
 
@@ -117,12 +118,11 @@ def test_input_validation_and_single_mask():
 
 
 def test_mask_pytree_goes_through_layer_masks():
-  masks_mod = pytest.importorskip("psn_jax.masks")
   net = _three_layer_example()
   tree = {f"Dense_{l}": {"kernel": m, "bias": np.ones(m.shape[1], bool)}
           for l, m in enumerate(net)}
   layers = _as_layers(tree)
-  expected = [np.asarray(x) for x in masks_mod.layer_masks(tree)]
+  expected = [np.asarray(x) for x in masks.layer_masks(tree)]
   assert len(layers) == len(expected)
   for a, b in zip(layers, expected):
     np.testing.assert_array_equal(a, b)
