@@ -434,3 +434,43 @@ def test_cv_is_refused_for_sources_that_are_not_psn_profiles(profile):
                      f"got 0.5$"):
     masks.make_masks(jax.random.key(0), _params([(40, 20)]), sparsity=0.5,
                      profile=profile, cv=0.5)
+
+
+# ---------------------------------------------------------------- networks
+
+
+def test_source_networks_are_make_masks_and_report_refusals():
+  params = _params([(40, 20), (20, 10)])
+  nets = networks.source_networks(jax.random.key(4), params, sparsity=0.75,
+                                  distribution="erk")
+  assert list(nets) == list(masks.MASK_SOURCES)
+  for name, layers in nets.items():
+    try:
+      tree = masks.make_masks(jax.random.key(4), params, sparsity=0.75,
+                              distribution="erk", profile=name)
+    except ValueError as err:
+      assert layers == str(err)
+      continue
+    for a, b in zip(layers, masks.layer_masks(tree)):
+      np.testing.assert_array_equal(a, b)
+  assert networks.kernel_shapes(params) == [(40, 20), (20, 10)]
+  with pytest.raises(ValueError, match="sources must be names from "
+                     "masks.MASK_SOURCES"):
+    networks.source_networks(jax.random.key(4), params, sparsity=0.5,
+                             sources=["uniform", "banana"])
+
+
+def test_build_networks_rows_for_the_topology_table():
+  params = _mlp_params(64, (64, 32))
+  rows = networks.build_networks(0, params, 0.9)
+  assert [r[0] for r in rows] == (
+      ["uniform", "ERK"] + [f"PSN {f}" for f in networks.PSN_FAMILIES]
+      + ["Dey clash-free, exact", "Dey clash-free, padded", "circulant"])
+  by_name = {name: layers for name, layers, _ in rows}
+  # Nearest feasible Dey densities (the table's rows), exact and padded.
+  assert [m.mean() for m in by_name["Dey clash-free, exact"]] == [0.125, 0.125,
+                                                                  0.5]
+  assert [m.mean() for m in by_name["Dey clash-free, padded"]] == [0.125,
+                                                                   0.125, 0.1]
+  text = dict((r[0], r[2]) for r in rows)["Dey clash-free, padded"]
+  assert "p=40 (32 + 8 pad) d_out=1 d_in=4 z=4" in text
