@@ -311,11 +311,12 @@ def random_biregular(
     out_deg = _balanced_degrees(rng, n_in, m)
     in_deg = _balanced_degrees(rng, n_out, m)
   d_max, d_in_max = int(out_deg.max()), int(in_deg.max())
-  if method == "rejection" and (d_max - 1) * (d_in_max - 1) > _REJECTION_MAX_DEGREE_PRODUCT:
+  product = (d_max - 1) * (d_in_max - 1)
+  if method == "rejection" and product > _REJECTION_MAX_DEGREE_PRODUCT:
     raise ValueError(
       "method='rejection' needs (d - 1) * (d_in - 1) <= "
       f"{_REJECTION_MAX_DEGREE_PRODUCT} with d = min(d_out, n_out - d_out), got "
-      f"({d_max} - 1) * ({d_in_max} - 1) = {(d_max - 1) * (d_in_max - 1)}; use method='switch'"
+      f"({d_max} - 1) * ({d_in_max} - 1) = {product}; use method='switch'"
     )
   if method == "rejection":
     for _ in range(_REJECTION_MAX_TRIES):

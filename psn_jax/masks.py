@@ -227,7 +227,8 @@ def _check_sparsity(sparsity: Any) -> float:
   if isinstance(sparsity, (int, float, np.integer, np.floating)):
     value = float(sparsity)
   elif hasattr(sparsity, "dtype") and hasattr(sparsity, "shape"):
-    if tuple(sparsity.shape) != () or np.dtype(sparsity.dtype).kind not in "iuf":
+    kind = np.dtype(sparsity.dtype).kind
+    if tuple(sparsity.shape) != () or kind not in "iuf":
       raise bad
     value = float(np.asarray(sparsity))
   else:
