@@ -356,14 +356,32 @@ def layer_keys(key: jax.Array, layer_index: int) -> tuple[jax.Array,
   return hub_key, input_key
 
 
+def _check_cv(name: str, c: Any) -> Any:
+  """`c` if None or a real number in [0, profiles.CV_MAX], else one line."""
+  if c is None:
+    return None
+  ok = not isinstance(c, (bool, np.bool_)) and (
+      isinstance(c, (int, float, np.integer, np.floating))
+      or (hasattr(c, "dtype") and np.ndim(c) == 0
+          and np.dtype(c.dtype).kind in "iuf"))
+  if not ok or not 0 <= float(c) <= profiles.CV_MAX:  # NaN fails too
+    raise ValueError(f"{name} must be None or a number in "
+                     f"[0, {profiles.CV_MAX:g}], got {c!r}")
+  return float(c)
+
+
 def _layer_cvs(cv: Any, n_layers: int) -> list[Any]:
-  if cv is None or isinstance(cv, (int, float, np.integer, np.floating)):
-    return [cv] * n_layers
+  if cv is None or isinstance(cv, (int, float, np.integer, np.floating,
+                                   np.ndarray, jax.Array)) and np.ndim(cv) == 0:
+    return [_check_cv("cv", cv)] * n_layers
+  if isinstance(cv, (str, bytes, dict)) or not hasattr(cv, "__len__"):
+    raise ValueError(f"cv must be None, a number or a sequence of {n_layers} "
+                     f"values (one per kernel), got {cv!r}")
   cvs = list(cv)
   if len(cvs) != n_layers:
     raise ValueError(f"cv must be None, a float or a sequence of {n_layers} "
                      f"values (one per kernel), got {len(cvs)} values")
-  return cvs
+  return [_check_cv(f"cv[{l}]", c) for l, c in enumerate(cvs)]
 
 
 def _check_profile(profile: Any) -> None:

@@ -474,3 +474,29 @@ def test_build_networks_rows_for_the_topology_table():
                                                                    0.125, 0.1]
   text = dict((r[0], r[2]) for r in rows)["Dey clash-free, padded"]
   assert "p=40 (32 + 8 pad) d_out=1 d_in=4 z=4" in text
+
+
+@pytest.mark.parametrize("cv, match", [
+    (-1, r"^cv must be None or a number in \[0, 2.5\], got -1$"),
+    (float("nan"), r"^cv must be None or a number in \[0, 2.5\], got nan$"),
+    (True, r"^cv must be None or a number in \[0, 2.5\], got True$"),
+    (3.0, r"^cv must be None or a number in \[0, 2.5\], got 3.0$"),
+    ("a", r"^cv must be None, a number or a sequence of 2 values \(one per "
+     r"kernel\), got 'a'$"),
+    ([0.5, -1], r"^cv\[1\] must be None or a number in \[0, 2.5\], got -1$"),
+])
+def test_bad_cv_names_cv(cv, match):
+  with pytest.raises(ValueError, match=match):
+    masks.make_masks(jax.random.key(0), _params([(40, 20), (20, 10)]),
+                     sparsity=0.5, profile="lognormal", cv=cv)
+
+
+def test_cv_accepts_numeric_scalars():
+  params = _params([(40, 20)])
+  ref = masks.make_masks(jax.random.key(0), params, sparsity=0.5,
+                         profile="lognormal", cv=0.5)
+  for cv in (np.float32(0.5), jnp.float32(0.5), [0.5]):
+    got = masks.make_masks(jax.random.key(0), params, sparsity=0.5,
+                           profile="lognormal", cv=cv)
+    np.testing.assert_array_equal(got["Dense_0"]["kernel"],
+                                  ref["Dense_0"]["kernel"])
