@@ -8,7 +8,10 @@ this list):
 * `psn_jax.profiles`: PSN fan-in profiles (Tomczak 2026).
 * `psn_jax.graphs`: bipartite layer graphs (Erdos-Renyi, biregular, Dey et al.
   clash-free, circulant).
-* `psn_jax.masks`: boolean mask pytrees mirroring Flax params.
+* `psn_jax.masks`: boolean mask pytrees mirroring Flax params; every mask
+  source (`masks.MASK_SOURCES`).
+* `psn_jax.networks`: one network's masks of every mask source, for topology
+  comparisons.
 * `psn_jax.models`, `psn_jax.dst`, `psn_jax.train`, `psn_jax.checkpoint`:
   model, RigL/SET and the scanned, vmapped training engine.
 * `psn_jax.config`: the training config (`get_config`, `validate`, `diff`).
@@ -29,7 +32,8 @@ __version__ = "0.1.0"
 
 # Submodules, imported on first attribute access (`psn_jax.masks`), so that
 # `import psn_jax` stays fast and never imports matplotlib or Orbax unasked.
-_SUBMODULES = ("data", "morse", "profiles", "graphs", "masks", "models", "dst",
+_SUBMODULES = ("data", "morse", "profiles", "graphs", "masks", "networks",
+               "models", "dst",
                "tracking", "config", "train", "checkpoint", "runner",
                "topology", "equilibrium", "stats", "plots", "utils")
 __all__ = list(_SUBMODULES)
