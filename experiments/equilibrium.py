@@ -32,59 +32,37 @@ from experiments import cli
 cli.define_flags("configs/train.py:rigl")
 
 
-def run_records(results: dict, variant_index: int, seed_index: int):
-  """Per-layer records and final fan-ins of one (variant, seed) of a run."""
-  topo = results["topology"]
-  names = cli.layer_order(topo["records"])
-  records = []
-  for name in names:
-    layer = topo["records"][name]
-    records.append({
-        "steps": topo["steps"],
-        "fan_in_cv": layer["fan_in_cv"][variant_index][seed_index],
-        "fan_in_hist": layer["fan_in_hist"][variant_index][seed_index],
-    })
-  final = [np.asarray(f[variant_index][seed_index])
-           for f in results["final_fan_ins"]]
-  return names, records, final
-
-
-def settle_summary(results: dict, variant_index: int, record_every: int) -> dict:
-  """Per layer: updates until the fan-in CV settled, and the CV it settled at,
-  over seeds (mean, and how many seeds settled)."""
+def settle_summary(results, variant: str, record_every: int) -> dict:
+  """Per layer: updates until the fan-in CV settled, and the CV it started
+  and ended at, over seeds (`equilibrium.pool_artifacts`)."""
   from psn_jax import equilibrium
-  n_seeds = len(results["seeds"])
-  per_layer: dict[str, dict] = {}
-  for s in range(n_seeds):
-    names, records, _ = run_records(results, variant_index, s)
-    for name, rec in zip(names, records):
-      res = equilibrium.settling(rec["steps"], rec["fan_in_cv"], rec["fan_in_hist"])
-      row = per_layer.setdefault(name, {"updates": [], "cv": [], "cv_start": [],
-                                        "settled": 0})
-      row["cv_start"].append(float(rec["fan_in_cv"][0]))
-      row["cv"].append(float(rec["fan_in_cv"][-1]))
-      if res.settled:
-        row["settled"] += 1
-        row["updates"].append(int(res.index) * record_every)
-  return {name: {"settled_seeds": row["settled"], "seeds": n_seeds,
-                 "updates_to_settle_mean": (float(np.mean(row["updates"]))
-                                            if row["updates"] else None),
-                 "cv_start_mean": float(np.mean(row["cv_start"])),
-                 "cv_final_mean": float(np.mean(row["cv"]))}
-          for name, row in per_layer.items()}
+  pooled = equilibrium.pool_artifacts(equilibrium.seed_artifacts(
+      results.records, results.record_steps, results.fan_ins,
+      results.index(variant)))
+  out = {}
+  for layer in pooled["layers"]:
+    settle = layer["settling"]
+    index = settle["index_mean"]
+    out[layer["name"]] = {
+        "settled_seeds": settle["n_settled"], "seeds": pooled["n_seeds"],
+        "updates_to_settle_mean": None if index is None else index * record_every,
+        "cv_start_mean": layer["cv_start"], "cv_final_mean": settle["cv_final"]}
+  return out
 
 
-def _plot_first_layer(results: dict, config, path: str) -> None:
+def _plot_first_layer(results, config, path: str) -> None:
   """Fan-in histogram over the run, first layer, ERK start, first seed."""
   from psn_jax import data, plots, tracking
-  names, records, _ = run_records(results, 0, 0)
+  name = results.layers[0]
+  rec = results.records[name]
+  v = results.index("erk")
   ax = plots.fan_in_evolution({
-      "hist": np.asarray(records[0]["fan_in_hist"]),
+      "hist": np.asarray(rec["fan_in_hist"][v, 0]),
       "bin_edges": tracking.fan_in_histogram_edges(
           data.input_dim(config.dataset), config.track.hist_bins),
-      "steps": np.asarray(records[0]["steps"]),
-      "cv": np.asarray(records[0]["fan_in_cv"])}, log=True)
-  ax.set_title(f"RigL from ERK, {names[0]}, seed {results['seeds'][0]}")
+      "steps": np.asarray(results.record_steps),
+      "cv": np.asarray(rec["fan_in_cv"][v, 0])}, log=True)
+  ax.set_title(f"RigL from ERK, {name}, seed {results.seeds[0]}")
   plots.save(ax, path)
 
 
@@ -100,11 +78,8 @@ def body(flags) -> None:
             runner.Variant("uniform", config.sparsity, distribution="uniform")]
   stage1 = runner.run(config, os.path.join(workdir, "stage1"), variants=starts,
                       **common)
-  artifacts = []
-  for s in range(config.num_seeds):
-    names, records, final = run_records(stage1, 0, s)
-    artifacts.append(equilibrium.equilibrium_artifact(records, final, names))
-  pooled = equilibrium.pool_artifacts(artifacts)
+  pooled = equilibrium.pool_artifacts(equilibrium.seed_artifacts(
+      stage1.records, stage1.record_steps, stage1.fan_ins, stage1.index("erk")))
   equilibrium.save_artifact(os.path.join(workdir, "equilibrium.json"), pooled)
   cvs = equilibrium.matched_cvs(pooled)
 
@@ -114,10 +89,9 @@ def body(flags) -> None:
   stage2 = runner.run(config, os.path.join(workdir, "stage2"), variants=[matched],
                       **common)
 
-  acc = {"rigl_from_erk": stage1["final_test_accuracy"]["erk"],
-         "rigl_from_uniform": stage1["final_test_accuracy"]["uniform"],
-         "rigl_from_lognormal_matched":
-             stage2["final_test_accuracy"]["lognormal_matched"]}
+  acc1, acc2 = stage1.accuracy_by_name(), stage2.accuracy_by_name()
+  acc = {"rigl_from_erk": acc1["erk"], "rigl_from_uniform": acc1["uniform"],
+         "rigl_from_lognormal_matched": acc2["lognormal_matched"]}
   paired = stats.paired_comparison(acc["rigl_from_lognormal_matched"],
                                    acc["rigl_from_erk"])
   every = config.track.record_every
@@ -125,9 +99,10 @@ def body(flags) -> None:
       "final_test_accuracy": acc,
       "matched_cv_per_layer": cvs,
       "lognormal_vs_erk_paired": paired._asdict(),
-      "settling": {"erk": settle_summary(stage1, 0, every),
-                   "uniform": settle_summary(stage1, 1, every),
-                   "lognormal_matched": settle_summary(stage2, 0, every)},
+      "settling": {"erk": settle_summary(stage1, "erk", every),
+                   "uniform": settle_summary(stage1, "uniform", every),
+                   "lognormal_matched": settle_summary(stage2, "lognormal_matched",
+                                                       every)},
   }
   utils.write_json_atomic(os.path.join(workdir, "summary.json"), summary)
   _plot_first_layer(stage1, config, os.path.join(workdir, "fan_in_evolution.png"))
@@ -137,8 +112,7 @@ def body(flags) -> None:
         f"d = {paired.cohen_d:.2f}); matched CV per layer: "
         + ", ".join(f"{c:.2f}" if c is not None else "-" for c in cvs))
   for start, layers in summary["settling"].items():
-    for name in cli.layer_order(layers):
-      row = layers[name]
+    for name, row in layers.items():
       print(f"{start:>18} {name}: CV {row['cv_start_mean']:.2f} -> "
             f"{row['cv_final_mean']:.2f}; settled in {row['settled_seeds']}/"
             f"{row['seeds']} seeds after "

@@ -26,27 +26,27 @@ cli.define_flags("configs/compare.py:starts")
 
 def body(flags) -> None:
   from matplotlib.figure import Figure
-  from psn_jax import plots, utils
+  from psn_jax import plots, stats, utils
   config = flags.config
   variants, results = cli.run_variants(flags)
-  records = results["topology"]["records"]
-  layers = cli.layer_order(records)
-  updates = np.arange(len(results["topology"]["steps"])) * config.track.record_every
+  layers = results.layers
+  updates = np.arange(len(results.record_steps)) * config.track.record_every
+  accuracy = results.accuracy_by_name()
   summary = {}
   fig = Figure(figsize=(5 * len(layers), 3.6))
   axes = fig.subplots(1, len(layers))
   for ax, name in zip(np.atleast_1d(axes), layers):
-    cv = np.asarray(records[name]["fan_in_cv"])  # [variant][seed][record]
+    cv = np.asarray(results.records[name]["fan_in_cv"])  # [variant, seed, record]
     for v, variant in enumerate(variants):
-      mean = cv[v].mean(axis=0)
+      mean, _ = stats.mean_std(cv[v])                    # over seeds
+      _, final_std = stats.mean_std(cv[v][:, -1])
       ax.plot(updates, mean, label=variant.name)
       quarters = [int(q * (len(mean) - 1)) for q in (0, 0.25, 0.5, 0.75, 1)]
       summary.setdefault(name, {})[variant.name] = {
           "updates": [int(updates[q]) for q in quarters],
           "cv_mean": [float(mean[q]) for q in quarters],
-          "cv_final_std_over_seeds": float(cv[v][:, -1].std(ddof=1)),
-          "test_accuracy": float(np.mean(
-              results["final_test_accuracy"][variant.name]))}
+          "cv_final_std_over_seeds": float(final_std),
+          "test_accuracy": float(np.mean(accuracy[variant.name]))}
     ax.set(title=name, xlabel="RigL updates", ylabel="fan-in CV")
   np.atleast_1d(axes)[0].legend(fontsize=7)
   plots.save(fig, os.path.join(flags.workdir, "fan_in_cv.png"))
