@@ -51,10 +51,13 @@ cached between calls.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
+import logging
 import os
 import struct
+import sys
 import zlib
 
 import numpy as np
@@ -345,6 +348,26 @@ def _to_arrays(
   return x, y
 
 
+# Import names of modules TFDS may need -> the pip package to install.
+_PIP_NAMES = {
+  "importlib_resources": "importlib-resources",
+  "tensorflow": "tensorflow-cpu",
+  "tensorflow_datasets": "tensorflow-datasets",
+  "array_record": "array-record",
+}
+
+
+def _missing_module(error: BaseException) -> str | None:
+  """The top-level module whose absence caused `error` (or its causes)."""
+  seen = 0
+  while error is not None and seen < 10:
+    if isinstance(error, ImportError) and getattr(error, "name", None):
+      return error.name.split(".")[0]
+    error = error.__cause__ or error.__context__
+    seen += 1
+  return None
+
+
 def _load_tfds(
   name: str,
   split: str,
@@ -352,36 +375,86 @@ def _load_tfds(
   files: tuple[str, str],
   dirs: list[str],
 ) -> tuple[np.ndarray, np.ndarray]:
-  """Reads `name` with tensorflow-datasets; any failure -> DatasetNotFoundError."""
+  """Reads `name` with tensorflow-datasets; any failure -> DatasetNotFoundError.
+
+  TFDS's own output (its "Downloading and preparing" banner, progress bars,
+  absl warnings) is held back: on failure the error says what happened; when
+  TFDS really downloaded and prepared the dataset, one line on stderr says so.
+  """
   looked = ", ".join(dirs) if dirs else f"nowhere (data_dir and ${ENV_VAR} unset)"
+  hint = (f"set {ENV_VAR} or data_dir to a folder with those files, or let "
+          "tensorflow-datasets download it (needs network access, and "
+          "tensorflow to build the MNIST family)")
 
   def not_found(reason: str) -> DatasetNotFoundError:
     return DatasetNotFoundError(
       f"{name} {split}: no {files[0]}[.gz] and {files[1]}[.gz] in {looked}, and "
-      f"tensorflow-datasets failed ({reason}); set {ENV_VAR} or data_dir to a "
-      "folder with those files, or install tensorflow-datasets (plus tensorflow "
-      "and network access to download)"
+      f"tensorflow-datasets failed ({reason}); {hint}"
     )
+
+  def import_failed(e: BaseException) -> DatasetNotFoundError:
+    module = _missing_module(e)
+    if module is None:
+      return not_found(f"{type(e).__name__}: {_first_line(e)}")
+    package = _PIP_NAMES.get(module, module)
+    return not_found(f"it needs the module {module}, which is not installed: "
+                     f"pip install {package}")
+
   try:
     import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   except ImportError as e:
-    raise not_found("not installed") from e
+    raise import_failed(e) from e
+  prepared_before = _tfds_prepared(tfds, name, data_dir)
   try:
-    source = tfds.data_source(
-      name,
-      split=split,
-      data_dir=None if data_dir is None else os.fspath(data_dir),
-      builder_kwargs={"file_format": "array_record"},
-    )
-    examples = [source[i] for i in range(len(source))]
+    with _quiet():
+      source = tfds.data_source(
+        name,
+        split=split,
+        data_dir=None if data_dir is None else os.fspath(data_dir),
+        builder_kwargs={"file_format": "array_record"},
+      )
+      examples = [source[i] for i in range(len(source))]
+  except ImportError as e:
+    raise import_failed(e) from e
   except Exception as e:  # pylint: disable=broad-except
+    if _missing_module(e) is not None:
+      raise import_failed(e) from e
     raise not_found(f"{type(e).__name__}: {_first_line(e)}") from e
   if not examples:
     raise not_found("the split is empty")
+  if prepared_before is False and _tfds_prepared(tfds, name, data_dir):
+    print(f"tensorflow-datasets downloaded and prepared {name}", file=sys.stderr)
   images = np.stack([np.asarray(ex["image"], dtype=np.uint8) for ex in examples])
   images = images.reshape(len(examples), _IMAGE_SIDE, _IMAGE_SIDE)
   labels = np.array([int(ex["label"]) for ex in examples], dtype=np.int64)
   return _to_arrays(name, images, labels, f"tfds {name} {split}")
+
+
+def _tfds_prepared(tfds, name: str, data_dir) -> bool | None:
+  """Whether TFDS has `name` prepared in `data_dir` (None: cannot tell)."""
+  try:
+    with _quiet():
+      builder = tfds.builder(
+        name, data_dir=None if data_dir is None else os.fspath(data_dir))
+      return bool(builder.is_prepared())
+  except Exception:  # pylint: disable=broad-except
+    return None
+
+
+@contextlib.contextmanager
+def _quiet():
+  """Holds back stdout, stderr and absl/TFDS log records below ERROR."""
+  loggers = [logging.getLogger(n) for n in ("absl", "tensorflow_datasets")]
+  levels = [lg.level for lg in loggers]
+  for lg in loggers:
+    lg.setLevel(logging.ERROR)
+  try:
+    with contextlib.redirect_stdout(io.StringIO()), \
+        contextlib.redirect_stderr(io.StringIO()):
+      yield
+  finally:
+    for lg, level in zip(loggers, levels):
+      lg.setLevel(level)
 
 
 def _load_covertype(

@@ -421,3 +421,54 @@ def test_tfds_failure_is_dataset_not_found(tmp_path, no_env):
       data.load("fashion_mnist", "train", data_dir=str(tmp_path))
   _assert_one_line(excinfo, "OSError: download failed: no network",
                    str(tmp_path / "fashion_mnist"))
+
+
+def test_tfds_missing_dependency_is_named(tmp_path, no_env):
+  """TFDS failing on a module it needs names that module, not TFDS (which is
+  installed): a clean install failed on importlib_resources this way."""
+  tfds = pytest.importorskip("tensorflow_datasets")
+
+  def needs_module(builder, split, **kwargs):
+    raise ModuleNotFoundError("No module named 'importlib_resources'",
+                              name="importlib_resources")
+
+  with tfds.testing.mock_data(as_data_source_fn=needs_module):
+    with pytest.raises(data.DatasetNotFoundError) as excinfo:
+      data.load("mnist", "test", data_dir=str(tmp_path))
+  _assert_one_line(excinfo, "needs the module importlib_resources",
+                   "pip install importlib-resources")
+  assert "install tensorflow-datasets" not in str(excinfo.value)
+
+
+def test_tfds_absent_says_install_it(tmp_path, no_tfds):
+  with pytest.raises(data.DatasetNotFoundError) as excinfo:
+    data.load("mnist", "test", data_dir=str(tmp_path))
+  _assert_one_line(excinfo, "needs the module tensorflow_datasets",
+                   "pip install tensorflow-datasets")
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_tfds_output_is_held_back(tmp_path, no_env, capfd, fails):
+  """TFDS's banner and absl warnings do not reach the terminal."""
+  tfds = pytest.importorskip("tensorflow_datasets")
+  import logging
+
+  def noisy(builder, split, **kwargs):
+    print("Downloading and preparing dataset Unknown size to somewhere...")
+    print("progress", file=sys.stderr)
+    logging.getLogger("absl").warning("Variant folder has no dataset_info.json")
+    if fails:
+      raise OSError("no network")
+    return [{"image": np.zeros((28, 28, 1), np.uint8), "label": np.int64(3)}]
+
+  capfd.readouterr()
+  with tfds.testing.mock_data(as_data_source_fn=noisy):
+    if fails:
+      with pytest.raises(data.DatasetNotFoundError, match="no network"):
+        data.load("mnist", "test", data_dir=str(tmp_path))
+    else:
+      x, y = data.load("mnist", "test", data_dir=str(tmp_path))
+      assert x.shape == (1, 784) and y.tolist() == [3]
+  out, err = capfd.readouterr()
+  assert "Downloading and preparing" not in out + err
+  assert "progress" not in err and "dataset_info" not in err
