@@ -680,3 +680,46 @@ def test_cosine_schedule_decays_over_window_hand_table():
   # t_end == t_start: one-step window, alpha there.
   single = dst.drop_fraction_fn(_cfg(drop_fraction=0.3, t_start=500, t_end=500))
   assert float(single(500)) == pytest.approx(0.3)
+
+
+# ----------------------------------------------------------------------------
+# The faster update (issue 11 item 4) selects exactly what it did.
+
+
+@pytest.mark.parametrize("key", [jax.random.key(3), jax.random.PRNGKey(4)])
+def test_tie_break_priorities_equal_the_full_width_draw(key):
+  """Only the counters a layer uses are drawn, with the values of the original
+  definition: row r of `bits(fold_in(fold_in(key, step), i), (2, width))`
+  truncated to the layer's size."""
+  shapes = ((7, 5), (3, 2), (4, 1))
+  width = 35
+  got = jax.jit(dst.tie_break_priorities, static_argnums=2)(key, jnp.int32(9), shapes)
+  step_key = jax.random.fold_in(key, 9)
+  for i, shape in enumerate(shapes):
+    bits = jax.random.bits(jax.random.fold_in(step_key, i), (2, width), jnp.uint32)
+    size = math.prod(shape)
+    np.testing.assert_array_equal(np.ravel(got[i][0]), bits[0, :size])
+    np.testing.assert_array_equal(np.ravel(got[i][1]), bits[1, :size])
+
+
+@pytest.mark.parametrize("digit_bits", [2, 3, 4])
+def test_smallest_k_any_digit_width_matches_lexsort(digit_bits):
+  """Several bits per pass (the accelerator setting) select the same entries:
+  every k, keys with many ties, a 0-bit key, a narrow top digit."""
+  rng = np.random.default_rng(digit_bits)
+  n = 23
+  n_bits = (1, 31, 32, 0, 5)
+  keys = []
+  for bits in n_bits:
+    pool = np.array([0, 2**bits - 1, rng.integers(0, 2**bits, dtype=np.uint64)],
+                    np.uint64) if bits else np.zeros(1, np.uint64)
+    keys.append(pool[rng.integers(0, len(pool), n)].astype(np.uint32))
+  select = jax.jit(jax.vmap(
+      lambda k: dst._smallest_k([(jnp.asarray(x), b) for x, b in zip(keys, n_bits)],
+                                k, digit_bits=digit_bits)))
+  got = np.asarray(select(jnp.arange(n + 1, dtype=jnp.int32)))
+  order = np.lexsort([np.arange(n)] + keys[::-1])
+  for k in range(n + 1):
+    want = np.zeros(n, bool)
+    want[order[:k]] = True
+    np.testing.assert_array_equal(got[k], want, err_msg=f"k={k}")

@@ -1,0 +1,235 @@
+"""Cost of one RigL mask update against one plain training step (issue 11 item 4).
+
+Workload: MLP 784-300-100-10 (or --hidden), 90% sparse uniform-random masks,
+Adam, batch 128, S seeds vmapped; synthetic data (the cost does not depend on
+the values). Times, each jitted on its own and vmapped over S seeds (median of
+--reps calls after a warm-up; compile apart):
+
+* `plain step`: masked forward/backward + Adam update (the engine's step
+  without the mask update);
+* `rigl update`: `dst.rigl_update` (drop and grow selections, weights,
+  optimizer-state reset);
+* its parts: `priorities` (`dst.tie_break_priorities`), `select` (one
+  `dst._smallest_k` over the largest layer with RigL's grow keys),
+  `reset_where` (the optimizer-state reset alone);
+* the epoch ratio implied at `--steps_per_epoch` steps and an update every
+  `--delta_t` steps: (n * plain + n / delta_t * update) / (n * plain).
+
+  python -m benchmarks.rigl_update                    # S = 1, 8, 64
+  python -m benchmarks.rigl_update --seeds 8 --reps 5 --out benchmarks/results/x.json
+  python -m benchmarks.rigl_update --baseline 3a4e188    # before/after, same run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import types
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from psn_jax import dst
+from psn_jax import masks as masks_lib
+from psn_jax import models
+
+
+def _median_ms(fn, *args, reps: int) -> tuple[float, float]:
+  """(compile+first call s, median ms over reps calls)."""
+  t0 = time.perf_counter()
+  jax.block_until_ready(fn(*args))
+  first = time.perf_counter() - t0
+  times = []
+  for _ in range(reps):
+    t0 = time.perf_counter()
+    jax.block_until_ready(fn(*args))
+    times.append(1e3 * (time.perf_counter() - t0))
+  return first, statistics.median(times)
+
+
+def build(n_seeds: int, hidden: tuple[int, ...], sparsity: float = 0.9,
+          batch: int = 128, n_in: int = 784, n_classes: int = 10):
+  """Stacked (params, masks, opt_state, keys, grads, x, y) and (model, tx)."""
+  model = models.MLP(hidden=hidden, num_classes=n_classes)
+  tx = optax.adam(1e-3)
+  x = jax.random.normal(jax.random.PRNGKey(1), (batch, n_in))
+  y = jax.random.randint(jax.random.PRNGKey(2), (batch,), 0, n_classes)
+
+  def one(seed):
+    key = jax.random.PRNGKey(seed)
+    params = model.init(key, x[:1])["params"]
+    masks = jax.tree.map(
+        lambda p: (jax.random.uniform(jax.random.fold_in(key, p.size), p.shape)
+                   >= sparsity) if p.ndim >= 2 else jnp.ones(p.shape, bool), params)
+    params = masks_lib.apply_masks(params, masks)
+    state = tx.init(params)
+    # Non-zero moments, so the reset does real work.
+    state = jax.tree.map(lambda s: s + 0.1 if s.ndim else s, state)
+    return params, masks, state, key
+
+  params, masks, state, keys = jax.jit(jax.vmap(one))(jnp.arange(n_seeds))
+  return (params, masks, state, keys, x, y), (model, tx)
+
+
+def _grads(model, params, masks, x, y):
+  def loss_fn(w):
+    logits = model.apply({"params": w}, x)
+    return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+  return jax.grad(loss_fn)(masks_lib.apply_masks(params, masks))
+
+
+def load_baseline(rev: str):
+  """`psn_jax/dst.py` as of git revision `rev`, as a module (for before/after)."""
+  source = subprocess.run(["git", "show", f"{rev}:psn_jax/dst.py"], check=True,
+                          capture_output=True, text=True).stdout
+  module = types.ModuleType(f"dst_{rev}")
+  sys.modules[module.__name__] = module   # dataclasses look the module up
+  exec(compile(source, f"dst@{rev}", "exec"), module.__dict__)  # pylint: disable=exec-used
+  return module
+
+
+def measure(n_seeds: int, hidden: tuple[int, ...], reps: int,
+            baseline=None) -> dict:
+  (params, masks, state, keys, x, y), (model, tx) = build(n_seeds, hidden)
+  cfg = dst.DSTConfig(algorithm="rigl", delta_t=100, t_end=10_000,
+                      drop_fraction=0.3, drop_schedule="cosine")
+
+  @jax.jit
+  @jax.vmap
+  def plain(p, m, s):
+    g = masks_lib.apply_masks(_grads(model, p, m, x, y), m)
+    updates, s = tx.update(g, s, p)
+    return masks_lib.apply_masks(optax.apply_updates(p, updates), m), s
+
+  grads = jax.jit(jax.vmap(lambda p, m: _grads(model, p, m, x, y)))(params, masks)
+
+  @jax.jit
+  @jax.vmap
+  def rigl(k, m, p, g, s):
+    return dst.rigl_update(k, jnp.int32(100), m, p, g, s, cfg)
+
+  shapes = [l.shape[1:] for l in jax.tree.leaves(masks) if l.ndim >= 3]
+
+  @jax.jit
+  @jax.vmap
+  def priorities(k):
+    return dst.tie_break_priorities(k, jnp.int32(100), shapes)
+
+  big = max(range(len(shapes)), key=lambda i: np.prod(shapes[i]))
+  kernel_masks = [l for l in jax.tree.leaves(masks) if l.ndim >= 3]
+  kernel_grads = [l for l in jax.tree.leaves(grads) if l.ndim >= 3]
+
+  @jax.jit
+  @jax.vmap
+  def select(m, g, prio, k):
+    keys_ = [(m.reshape(-1).astype(jnp.uint32), 1),
+             (dst._descending_key(g.reshape(-1)), 31),  # pylint: disable=protected-access
+             (prio.reshape(-1), 32)]
+    return dst._smallest_k(keys_, k)  # pylint: disable=protected-access
+
+  prio = priorities(keys)[big][1]
+  n_grow = (0.3 * kernel_masks[big].sum(axis=(1, 2))).astype(jnp.int32)
+
+  @jax.jit
+  @jax.vmap
+  def reset(s, m):
+    return dst.reset_where(s, jax.tree.map(lambda a: ~a, m))
+
+  out = {"S": n_seeds, "hidden": list(hidden)}
+  if baseline is not None:
+    @jax.jit
+    @jax.vmap
+    def rigl_base(k, m, p, g, s):
+      return baseline.rigl_update(k, jnp.int32(100), m, p, g, s, cfg)
+
+    args = (keys, masks, params, grads, state)
+    same = jax.tree.map(lambda a, b: bool(jnp.array_equal(a, b)),
+                        rigl(*args), rigl_base(*args))
+    out["same_as_baseline"] = all(jax.tree.leaves(same))
+    # Interleaved, so both see the same machine load.
+    t_new, t_base = [], []
+    for _ in range(reps):
+      for fn, acc in ((rigl, t_new), (rigl_base, t_base)):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        acc.append(1e3 * (time.perf_counter() - t0))
+    out["rigl_interleaved_ms"] = statistics.median(t_new)
+    out["rigl_baseline_ms"] = statistics.median(t_base)
+  for name, fn, args in [
+      ("plain", plain, (params, masks, state)),
+      ("rigl", rigl, (keys, masks, params, grads, state)),
+      ("priorities", priorities, (keys,)),
+      ("select", select, (kernel_masks[big], kernel_grads[big], prio, n_grow)),
+      ("reset_where", reset, (state, masks))]:
+    first, ms = _median_ms(fn, *args, reps=reps)
+    out[f"{name}_ms"] = ms
+    out[f"{name}_compile_s"] = first - ms / 1e3
+  return out
+
+
+def epoch_ratio(row: dict, steps_per_epoch: int, delta_t: int) -> float:
+  """Implied RigL/static epoch time (RigL skips the optimizer step on update
+  steps; counted as a plain step, which overestimates slightly)."""
+  n = steps_per_epoch
+  return (n * row["plain_ms"] + n / delta_t * row["rigl_ms"]) / (n * row["plain_ms"])
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--seeds", default="1,8,64")
+  parser.add_argument("--hidden", default="300,100")
+  parser.add_argument("--reps", type=int, default=10)
+  parser.add_argument("--steps_per_epoch", type=int, default=468)
+  parser.add_argument("--delta_t", type=int, default=100)
+  parser.add_argument("--label", default="", help="a tag stored with the rows")
+  parser.add_argument("--baseline", default=None,
+                      help="git revision whose dst.rigl_update is timed alongside "
+                      "(interleaved) and checked for identical output")
+  parser.add_argument("--digit_bits", type=int, default=None,
+                      help="override the selection's bits per pass")
+  parser.add_argument("--out", default=None, help="JSON output path")
+  args = parser.parse_args()
+  hidden = tuple(int(h) for h in args.hidden.split(","))
+  if args.digit_bits:
+    dst._DIGIT_BITS[jax.default_backend()] = args.digit_bits  # pylint: disable=protected-access
+  baseline = load_baseline(args.baseline) if args.baseline else None
+  dev = jax.devices()[0]
+  print(f"device: {dev.device_kind} ({jax.default_backend()}), jax {jax.__version__}; "
+        f"MLP 784-{'-'.join(map(str, hidden))}-10, 90% sparse, Adam, batch 128")
+  head = (f"{'S':>4} {'plain ms':>9} {'rigl ms':>9} {'ratio':>7} {'prio ms':>8} "
+          f"{'select ms':>10} {'reset ms':>9} {'epoch x':>8}")
+  print(head)
+  rows = []
+  for s in [int(v) for v in args.seeds.split(",")]:
+    row = measure(s, hidden, args.reps, baseline)
+    row["update_over_step"] = row["rigl_ms"] / row["plain_ms"]
+    row["epoch_ratio"] = epoch_ratio(row, args.steps_per_epoch, args.delta_t)
+    rows.append(row)
+    print(f"{s:>4} {row['plain_ms']:>9.3f} {row['rigl_ms']:>9.3f} "
+          f"{row['update_over_step']:>6.1f}x {row['priorities_ms']:>8.3f} "
+          f"{row['select_ms']:>10.3f} {row['reset_where_ms']:>9.3f} "
+          f"{row['epoch_ratio']:>7.3f}x", flush=True)
+    if baseline is not None:
+      print(f"     baseline {args.baseline}: {row['rigl_baseline_ms']:.3f} ms vs "
+            f"{row['rigl_interleaved_ms']:.3f} ms now (interleaved; "
+            f"{row['rigl_baseline_ms'] / row['rigl_interleaved_ms']:.2f}x faster), "
+            f"identical output: {row['same_as_baseline']}", flush=True)
+  if args.out:
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+      json.dump({"command": " ".join(sys.argv), "label": args.label,
+                 "device": dev.device_kind, "backend": jax.default_backend(),
+                 "num_devices": jax.device_count(), "jax": jax.__version__,
+                 "python": platform.python_version(), "rows": rows}, f, indent=1)
+
+
+if __name__ == "__main__":
+  main()
