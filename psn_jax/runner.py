@@ -71,7 +71,11 @@ def variant_config(config: ml_collections.ConfigDict,
   with c.unlocked():
     for field in ("sparsity", "distribution", "profile", "cv", "dense_first",
                   "dense_last"):
-      c[field] = getattr(variant, field)
+      value = getattr(variant, field)
+      if isinstance(value, (list, tuple)):  # per-layer cv: not a float field
+        del c[field]
+        value = tuple(value)
+      c[field] = value
     if "variants" in c:
       del c["variants"]
   return c

@@ -11,3 +11,31 @@ def mask_from_input_sets(cols: list[set[int]], n_in: int) -> np.ndarray:
   for j, s in enumerate(cols):
     m[sorted(s), j] = True
   return m
+
+
+def write_idx(path: str, array: np.ndarray) -> None:
+  """Writes a uint8 array as an IDX file (the MNIST release format)."""
+  array = np.asarray(array, np.uint8)
+  header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
+      int(d).to_bytes(4, "big") for d in array.shape)
+  with open(path, "wb") as f:
+    f.write(header + array.tobytes())
+
+
+def tiny_data_dir(root, source_dir: str, n_train: int = 512,
+                  n_test: int = 256) -> str:
+  """A data folder with the first examples of the real MNIST and
+  Fashion-MNIST (read from `source_dir`), in the original IDX format, for
+  fast end-to-end runs through the real loaders."""
+  import os
+  from psn_jax import data
+  for name in ("mnist", "fashion_mnist"):
+    os.makedirs(os.path.join(root, name), exist_ok=True)
+    for split, n, prefix in (("train", n_train, "train"),
+                             ("test", n_test, "t10k")):
+      x, y = data.load(name, split, source_dir)
+      images = np.rint(np.asarray(x[:n]) * 255).reshape(n, 28, 28)
+      write_idx(os.path.join(root, name, f"{prefix}-images-idx3-ubyte"), images)
+      write_idx(os.path.join(root, name, f"{prefix}-labels-idx1-ubyte"),
+                np.asarray(y[:n]))
+  return str(root)
