@@ -3,8 +3,9 @@
   python -m experiments.equilibrium --config configs/train.py:rigl \
       --config.num_seeds=5 --workdir runs/equilibrium
 
-Stage 1 trains RigL from ERK and from uniform layers (both with the uniform
-fan-in profile; every seed and both starts in one program), tracks each
+Stage 1 trains RigL from ERK (ERK layer budgets, connections at uniformly
+random positions: RigL's own start) and from uniform layers with random
+placement (every seed and both starts in one program), tracks each
 layer's fan-in distribution in-jit, and measures when its CV settled and to
 what value (`psn_jax.equilibrium.settling`). The ERK runs' final fan-ins give,
 per layer, an equilibrium artifact (a lognormal fit and the empirical mean and
@@ -74,8 +75,10 @@ def body(flags) -> None:
                      f"{config.dst.algorithm!r}")
   common = dict(resume=flags.resume, data_dir=flags.data_dir,
                 progress=flags.progress)
-  starts = [runner.Variant("erk", config.sparsity, distribution="erk"),
-            runner.Variant("uniform", config.sparsity, distribution="uniform")]
+  starts = [runner.Variant("erk", config.sparsity, distribution="erk",
+                           profile="random"),
+            runner.Variant("uniform", config.sparsity, distribution="uniform",
+                           profile="random")]
   stage1 = runner.run(config, os.path.join(workdir, "stage1"), variants=starts,
                       **common)
   pooled = equilibrium.pool_artifacts(equilibrium.seed_artifacts(

@@ -19,7 +19,8 @@ Variants:
 * `paper`: the defaults of the PSN paper (Tomczak 2026) for a GPU:
   Fashion-MNIST, LeNet-300-100, 90% sparse, SGD with momentum 0.9, batch 128,
   20 epochs, 10 seeds.
-* `rigl` / `set`: `paper` with RigL (Evci et al. 2020) from ERK, or SET
+* `rigl` / `set`: `paper` with RigL (Evci et al. 2020) from ERK (ERK layer
+  budgets, connections at uniformly random positions: RigL's start), or SET
   (Mocanu et al. 2018) from Erdos-Renyi layers at ERK budgets.
 
 `validate(config)` checks every user-facing field and raises a one-line
@@ -106,6 +107,7 @@ def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
     c.optim.nesterov = True
     if variant == "rigl":
       c.distribution = "erk"
+      c.profile = "random"       # RigL's ERK start: ERK budgets, random placement
       c.dst.algorithm = "rigl"
     elif variant == "set":
       c.distribution = "erk"
