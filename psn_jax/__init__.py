@@ -26,16 +26,15 @@ psn_jax.masks.make_masks(...)`), imported on first use.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import Any
 
 __version__ = "0.1.0"
 
 # Submodules, imported on first attribute access (`psn_jax.masks`), so that
 # `import psn_jax` stays fast and never imports matplotlib or Orbax unasked.
-_SUBMODULES = ("data", "morse", "profiles", "graphs", "masks", "networks",
-               "models", "dst",
-               "tracking", "config", "train", "checkpoint", "runner",
-               "topology", "equilibrium", "stats", "plots", "utils")
+_SUBMODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)
+                           if not m.name.startswith("_")))
 __all__ = list(_SUBMODULES)
 
 
