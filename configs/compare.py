@@ -8,7 +8,8 @@ budget at uniformly random positions, as RigL's random mask), ERK (ERK budgets,
 random placement: RigL's ERK start) and two PSN profiles at CV 1.0, at 90%
 sparsity. `:sources`: every mask source of `psn_jax.masks.MASK_SOURCES` (PSN
 profiles, random, the graph families, Dey's patterns) at 90%, for
-`experiments.sources`. `:gradient` (for
+`experiments.sources` (MNIST, quick recipe; `:sources_paper` is the same on
+Fashion-MNIST with the paper recipe, for a GPU). `:gradient` (for
 `experiments.gradient_hierarchy`): uniform and PSN profiles over a range of
 fan-in CVs. `:starts` (for `experiments.rigl_starts`): RigL with a constant
 drop fraction through all of training from several starts at the same ERK
@@ -29,7 +30,8 @@ from configs import train as train_config
 from psn_jax import masks
 
 
-VARIANTS = ("quick", "paper", "gradient", "starts", "sparsity", "sources")
+VARIANTS = ("quick", "paper", "gradient", "starts", "sparsity", "sources",
+            "sources_paper")
 
 
 def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
@@ -88,9 +90,9 @@ def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
         ("gaussian_cv1.0", 0.9, "erk", "gaussian", 1.0),
         ("power_law_cv1.5", 0.9, "erk", "power_law", 1.5),
     ]
-  if variant == "sources":
+  if variant in ("sources", "sources_paper"):
     c.num_seeds = 5
-    c.dataset = "mnist"
+    c.dataset = "mnist" if variant == "sources" else "fashion_mnist"
     c.track.snapshot_every = c.num_epochs  # initial and final masks
     c.variants = [(name, 0.9, "uniform", name, None)
                   for name in masks.MASK_SOURCES]
