@@ -1,6 +1,6 @@
 """Builds the API reference of `psn_jax` from its docstrings with pdoc.
 
-  python docs/build_api.py [OUT]      # default: docs/api; open OUT/index.html
+  python docs/build_api.py [OUT]      # default: build/api; open OUT/index.html
 
 Every module of the package, Google-style docstrings, type hints rendered.
 Exits with status 1 if pdoc emits any warning (tests/test_docs.py runs it).
@@ -56,7 +56,8 @@ def build(out: str | os.PathLike) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-  out = argv[1] if len(argv) > 1 else os.path.join(os.path.dirname(__file__), "api")
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  out = argv[1] if len(argv) > 1 else os.path.join(root, "build", "api")
   problems = build(out)
   for p in problems:
     print(p, file=sys.stderr)
