@@ -1,24 +1,112 @@
 #!/usr/bin/env bash
-# The GPU runs behind results/gpu/ (one device call):
-#   bash benchmarks/gpu_suite.sh OUT
-# Needs the datasets in $PSN_DATA_DIR; leaves OUT/gpu_results.tar.gz (JSON,
-# figures) and prints every table (the log is results/gpu/gpu_suite.log).
+# One device call (an H200, 9-minute limit): scale benchmarks of issue 11, then
+# the experiment runs the lead adds in the marked section.
+#
+#   bash benchmarks/gpu_suite.sh OUT                 # on the GPU machine
+#   GPU_SUITE_QUICK=1 bash benchmarks/gpu_suite.sh /tmp/suite   # toy sizes (CPU check)
+#
+# Writes into OUT (flat, at most 8 files):
+#   suite.log            everything printed (tables last of each step)
+#   scaling.json         seed-epochs/s vs S, widths, devices, precision, baselines
+#   scaling.png          seed-epochs/s vs S
+#   roofline.json        FLOPs and bytes per step, device peak, our fraction
+#   rigl_update.json     RigL update vs plain step, bits per selection pass, before/after
+# (three more files are free for the experiments below).
+# Data: synthetic for throughput; the experiments read PSN_DATA_DIR (.gpudata).
+# Each step has its own time budget, and a failing step does not stop the rest.
 set -uo pipefail
-out=${1:-out}; mkdir -p "$out"; work=$(mktemp -d); keep=$(mktemp -d)
+out=${1:-out}
+mkdir -p "$out"
 export PYTHONUNBUFFERED=1
-python3 -c "import jax; print('jax', jax.__version__, jax.devices())"
-python3 -m experiments.compare --config configs/compare.py:paper \
-    --config.num_seeds=5 --workdir "$work/compare" --noprogress
-cp "$work/compare/results.json" "$keep/compare_paper.json"
-python3 -m experiments.gradient_hierarchy --config configs/compare.py:gradient \
-    --workdir "$work/gradient" --noprogress
-cp "$work/gradient/gradient.json" "$work/gradient/gradient_vs_cv.png" "$keep/"
-python3 -m experiments.equilibrium --config configs/train.py:rigl \
-    --config.num_seeds=5 --workdir "$work/eq" --noprogress
-cp "$work/eq/summary.json" "$keep/equilibrium_summary.json"
-cp "$work/eq/equilibrium.json" "$work/eq/fan_in_evolution.png" "$keep/"
-python3 -m experiments.rigl_starts --config configs/compare.py:starts \
-    --workdir "$work/starts" --noprogress
-cp "$work/starts/starts.json" "$work/starts/fan_in_cv.png" "$keep/"
-python3 -m benchmarks.throughput --seeds 1,2,4,8,16,32,64 --epochs 2 --loop-seeds 1
-tar -czf "$out/gpu_results.tar.gz" -C "$keep" .
+export PSN_DATA_DIR=${PSN_DATA_DIR:-.gpudata}
+export XLA_PYTHON_CLIENT_PREALLOCATE=false   # device peak memory = what we use
+py=${PYTHON:-python3}
+log="$out/suite.log"
+quick=${GPU_SUITE_QUICK:-0}
+t_start=$(date +%s)
+
+step() {  # step NAME SECONDS CMD...: run with a wall-clock limit, log, time it
+  local name=$1 limit=$2; shift 2
+  local t0; t0=$(date +%s)
+  echo "=== $name (limit ${limit}s) $(date -u +%H:%M:%S)" | tee -a "$log"
+  timeout --signal=INT --kill-after=10 "$limit" "$@" 2>&1 \
+    | grep -v -e "Some donated buffers were not usable" | tee -a "$log"
+  local rc=${PIPESTATUS[0]}
+  echo "=== $name: rc=$rc, $(( $(date +%s) - t0 )) s" | tee -a "$log"
+}
+
+# Carried pure-Python wheels (e.g. ml_collections), if the lead brings them.
+if [ -d .gpuwheels ]; then
+  $py -m pip install -q --no-index --find-links .gpuwheels .gpuwheels/*.whl 2>&1 | tail -2 | tee -a "$log"
+fi
+step environment 60 bash -c "nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.mem --format=csv 2>/dev/null; \
+  $py -c 'import jax, jaxlib, sys; print(sys.version.split()[0], \"jax\", jax.__version__, jaxlib.__version__, jax.devices())'"
+
+if [ "$quick" = 1 ]; then
+  scaling_args=(--quick --seeds 1,2 --widths 300-100 --precisions float32 --cond_seeds 1)
+  roofline_args=(--quick)
+  rigl_args=(--seeds 1 --reps 2 --digit_bits 1,4)
+  limits=(600 300 400)
+else
+  # ~4 minutes in all: S up to 256 for 300-100, 64 for 1000-1000-1000.
+  scaling_args=(--seeds 1,4,16,32,64,128,256 --max_seeds_wide 64 --steps 100 --epochs 2
+                --precision_seeds 64 --budget_s 130)
+  roofline_args=(--hidden 300-100,1000-1000-1000 --seeds 32,256 --max_seeds_wide 32
+                 --algorithms none,rigl --steps 100 --reps 3)
+  rigl_args=(--seeds 64 --reps 20 --digit_bits 1,2,4)
+  limits=(200 90 100)
+fi
+
+# 1. Throughput against S, width, devices; precision; Python / PyTorch loops.
+step scaling "${limits[0]}" $py -m benchmarks.scaling "${scaling_args[@]}" --out "$out/scaling.json"
+# 2. FLOPs and bytes per step against the device peak.
+step roofline "${limits[1]}" $py -m benchmarks.roofline "${roofline_args[@]}" --out "$out/roofline.json"
+# 3. RigL update vs plain step, before (benchmarks/dst_before_issue11.py) and now.
+step rigl_update "${limits[2]}" $py -m benchmarks.rigl_update "${rigl_args[@]}" \
+  --baseline benchmarks/dst_before_issue11.py --out "$out/rigl_update.json"
+# Figure: seed-epochs/s vs S.
+step plot 60 $py - "$out/scaling.json" "$out/scaling.png" <<'EOF'
+import json, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+d = json.load(open(sys.argv[1]))
+fig, ax = plt.subplots(figsize=(6, 4))
+groups = {}
+for r in d["rows"]:
+  if "error" in r:
+    continue
+  k = f"{'-'.join(map(str, r['hidden']))} {r['algorithm']} {r['devices']}dev"
+  groups.setdefault(k, []).append((r["S"], r["seed_epochs_per_s"]))
+for k, pts in sorted(groups.items()):
+  pts.sort()
+  ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", label=k)
+for b in d.get("baselines", []):
+  ax.axhline(b["seed_epochs_per_s"], ls=":", lw=1, color="gray")
+ax.set_xscale("log", base=2); ax.set_yscale("log")
+ax.set_xlabel("stacked runs S"); ax.set_ylabel("seed-epochs / s (468-step epochs)")
+ax.set_title(f"{d['device']} x{d['num_devices']}, jax {d['jax']}")
+ax.legend(fontsize=7); fig.tight_layout(); fig.savefig(sys.argv[2], dpi=120)
+print("wrote", sys.argv[2])
+EOF
+
+# ============================================================================
+# EXPERIMENTS (the lead adds runs here). At most 3 more files in "$out"; each
+# run through `step NAME LIMIT_S CMD...` so it is timed, logged and bounded.
+# The time left for this section is printed first. Example:
+#   step compare 180 $py -m experiments.compare --config configs/compare.py:paper \
+#       --config.num_seeds=5 --workdir "$work/compare" --noprogress
+#   cp "$work/compare/results.json" "$out/compare_paper.json"
+echo "=== experiments section starts $(( $(date +%s) - t_start )) s into the suite" | tee -a "$log"
+work=$(mktemp -d)
+# --- lead: experiment runs below this line ---
+
+# --- lead: experiment runs above this line ---
+rm -rf "$work"
+# ============================================================================
+
+echo "=== suite done in $(( $(date +%s) - t_start )) s; files:" | tee -a "$log"
+ls -la "$out" | tee -a "$log"
+# The tables again, last, so they are in the tail the device tool returns.
+grep -h -A40 -e "^ *hidden .*seed-ep/s" -e "^ *hidden .*GFLOP/step" -e "^bits .*plain ms" \
+  -e "RigL / static" -e "baseline .*faster" "$log" | tail -80

@@ -17,7 +17,8 @@ the values). Times, each jitted on its own and vmapped over S seeds (median of
 
   python -m benchmarks.rigl_update                    # S = 1, 8, 64
   python -m benchmarks.rigl_update --seeds 8 --reps 5 --out benchmarks/results/x.json
-  python -m benchmarks.rigl_update --baseline 3a4e188    # before/after, same run
+  python -m benchmarks.rigl_update --baseline ba45965    # before/after, same run
+  python -m benchmarks.rigl_update --baseline benchmarks/dst_before_issue11.py
 """
 
 from __future__ import annotations
@@ -87,10 +88,14 @@ def _grads(model, params, masks, x, y):
 
 
 def load_baseline(rev: str):
-  """`psn_jax/dst.py` as of git revision `rev`, as a module (for before/after)."""
-  source = subprocess.run(["git", "show", f"{rev}:psn_jax/dst.py"], check=True,
-                          capture_output=True, text=True).stdout
-  module = types.ModuleType(f"dst_{rev}")
+  """`psn_jax/dst.py` as of git revision `rev` (or a .py file), as a module."""
+  if rev.endswith(".py"):
+    with open(rev) as f:
+      source = f.read()
+  else:
+    source = subprocess.run(["git", "show", f"{rev}:psn_jax/dst.py"], check=True,
+                            capture_output=True, text=True).stdout
+  module = types.ModuleType(f"dst_{os.path.basename(rev).replace('.', '_')}")
   sys.modules[module.__name__] = module   # dataclasses look the module up
   exec(compile(source, f"dst@{rev}", "exec"), module.__dict__)  # pylint: disable=exec-used
   return module
@@ -193,27 +198,29 @@ def main() -> None:
   parser.add_argument("--baseline", default=None,
                       help="git revision whose dst.rigl_update is timed alongside "
                       "(interleaved) and checked for identical output")
-  parser.add_argument("--digit_bits", type=int, default=None,
-                      help="override the selection's bits per pass")
+  parser.add_argument("--digit_bits", default="",
+                      help="comma-separated bits per pass of the selection to time "
+                      "(default: the backend's setting)")
   parser.add_argument("--out", default=None, help="JSON output path")
   args = parser.parse_args()
   hidden = tuple(int(h) for h in args.hidden.split(","))
-  if args.digit_bits:
-    dst._DIGIT_BITS[jax.default_backend()] = args.digit_bits  # pylint: disable=protected-access
+  digit_bits = [int(b) for b in args.digit_bits.split(",") if b] or [dst._digit_bits()]  # pylint: disable=protected-access
   baseline = load_baseline(args.baseline) if args.baseline else None
   dev = jax.devices()[0]
   print(f"device: {dev.device_kind} ({jax.default_backend()}), jax {jax.__version__}; "
         f"MLP 784-{'-'.join(map(str, hidden))}-10, 90% sparse, Adam, batch 128")
-  head = (f"{'S':>4} {'plain ms':>9} {'rigl ms':>9} {'ratio':>7} {'prio ms':>8} "
+  head = (f"{'bits':>4} {'S':>4} {'plain ms':>9} {'rigl ms':>9} {'ratio':>7} {'prio ms':>8} "
           f"{'select ms':>10} {'reset ms':>9} {'epoch x':>8}")
   print(head)
   rows = []
-  for s in [int(v) for v in args.seeds.split(",")]:
+  for bits, s in [(b, int(v)) for b in digit_bits for v in args.seeds.split(",")]:
+    dst._DIGIT_BITS[jax.default_backend()] = bits  # pylint: disable=protected-access
     row = measure(s, hidden, args.reps, baseline)
+    row["digit_bits"] = bits
     row["update_over_step"] = row["rigl_ms"] / row["plain_ms"]
     row["epoch_ratio"] = epoch_ratio(row, args.steps_per_epoch, args.delta_t)
     rows.append(row)
-    print(f"{s:>4} {row['plain_ms']:>9.3f} {row['rigl_ms']:>9.3f} "
+    print(f"{bits:>4} {s:>4} {row['plain_ms']:>9.3f} {row['rigl_ms']:>9.3f} "
           f"{row['update_over_step']:>6.1f}x {row['priorities_ms']:>8.3f} "
           f"{row['select_ms']:>10.3f} {row['reset_where_ms']:>9.3f} "
           f"{row['epoch_ratio']:>7.3f}x", flush=True)

@@ -19,6 +19,8 @@ Baselines: the per-seed Python loop (a jitted single-seed masked step called
 from Python for every batch) and, where torch imports, a PyTorch per-seed loop
 with masks (weights multiplied by the mask in the forward pass, gradients and
 weights masked around `torch.optim.Adam`), on the GPU where there is one.
+Split of RigL's overhead: static, RigL's program with no update firing
+("rigl_off": the per-step `lax.cond` alone) and RigL, at `--cond_seeds`.
 Precision: step time under `jax.default_matmul_precision` float32 /
 tensorfloat32 / bfloat16 (at `--precision_seeds`, first width).
 
@@ -63,6 +65,10 @@ def make_config(hidden, algorithm: str, steps: int, precision: str | None = None
   c.optim.weight_decay = 0.0
   c.dst.algorithm = algorithm
   c.dst.delta_t = 100
+  if algorithm == "rigl_off":
+    # RigL's program (the per-step lax.cond, records) with no update firing:
+    # what the conditional alone costs against a static epoch.
+    c.dst.algorithm, c.dst.delta_t = "rigl", 10**6
   if precision is not None and "precision" in c:
     c.precision = precision
   del steps
@@ -294,16 +300,22 @@ def main() -> None:
   parser.add_argument("--precisions", default="float32,tensorfloat32,bfloat16")
   parser.add_argument("--precision_seeds", type=int, default=64)
   parser.add_argument("--loop_seeds", type=int, default=1)
+  parser.add_argument("--cond_seeds", type=int, default=64,
+                      help="S for 'rigl_off' (RigL's program, no update firing), "
+                      "first width, to split RigL's overhead; 0 to skip")
   parser.add_argument("--quick", action="store_true",
                       help="toy sizes for CPU: S 1,2,4,8; widths 300-100,1000-1000-1000 "
                       "(wide up to S=2); 10 steps; 1 epoch; precision at S=2")
+  parser.add_argument("--budget_s", type=float, default=0,
+                      help="stop starting new engine points after this many seconds "
+                      "(0: no limit); skipped points are listed in the JSON")
   parser.add_argument("--out", default="benchmarks/results/",
                       help="JSON path, or a directory (file named by device and date)")
   args = parser.parse_args()
   warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
   if args.quick:
     args.seeds, args.steps, args.epochs = "1,2,4,8", 10, 1
-    args.max_seeds_wide, args.precision_seeds = 2, 2
+    args.max_seeds_wide, args.precision_seeds, args.cond_seeds = 2, 2, 2
   seeds = [int(s) for s in args.seeds.split(",")]
   widths = [tuple(int(h) for h in w.split("-")) for w in args.widths.split(",")]
   env = environment()
@@ -318,7 +330,9 @@ def main() -> None:
       meshes.append(None)
     elif d == "all" and (jax.device_count() > 1 or "1" not in args.devices.split(",")):
       meshes.append(sharding.make_mesh())
-  rows, baselines = [], []
+  rows, baselines, skipped = [], [], []
+  start = time.perf_counter()
+  over = lambda: args.budget_s and time.perf_counter() - start > args.budget_s
   print(f"\n{'hidden':>15} {'alg':>5} {'S':>4} {'dev':>3} {'precision':>13} "
         f"{'seed-ep/s':>11} {'step ms':>9} {'compile':>8} {'prog MiB':>8} "
         f"{'peak MiB':>8}")
@@ -328,6 +342,10 @@ def main() -> None:
       for mesh in meshes:
         for s in seeds:
           if wide and s > args.max_seeds_wide:
+            continue
+          if over():
+            skipped.append({"hidden": list(hidden), "algorithm": algorithm, "S": s,
+                            "devices": 1 if mesh is None else mesh.size})
             continue
           try:
             r = time_engine(hidden, algorithm, s, data, args.steps, args.epochs, mesh)
@@ -341,10 +359,21 @@ def main() -> None:
             break
           rows.append(r)
           _print_row(r)
+  # RigL's program with no update firing: the cost of the conditional step.
+  if args.cond_seeds and not over():
+    for algorithm in ("none", "rigl_off", "rigl"):
+      r = time_engine(widths[0], algorithm, args.cond_seeds, data, args.steps,
+                      args.epochs, None)
+      r["split"] = True
+      rows.append(r)
+      _print_row(r)
   # Precision: first width, static and RigL, one device.
   precision_rows = []
   for algorithm in args.algorithms.split(","):
     for p in args.precisions.split(","):
+      if over():
+        skipped.append({"precision": p, "algorithm": algorithm})
+        continue
       r = time_engine(widths[0], algorithm, args.precision_seeds, data, args.steps,
                       args.epochs, None, precision=p)
       precision_rows.append(r)
@@ -366,12 +395,18 @@ def main() -> None:
   # RigL / static epoch time at equal (width, S, devices).
   ratios = []
   by_key = {(tuple(r["hidden"]), r["algorithm"], r["S"], r["devices"]): r
-            for r in rows if "error" not in r}
+            for r in rows if "error" not in r and not r.get("split")}
   for (h, alg, s, d), r in by_key.items():
     static = by_key.get((h, "none", s, d))
     if alg == "rigl" and static:
       ratios.append({"hidden": list(h), "S": s, "devices": d,
                      "rigl_over_static": r["epoch_s"] / static["epoch_s"]})
+  split = {r["algorithm"]: r for r in rows if r.get("split")}
+  if len(split) == 3:
+    base = split["none"]["epoch_s"]
+    print(f"\nsplit at S={args.cond_seeds}: static 1.000, RigL program without "
+          f"updates {split['rigl_off']['epoch_s'] / base:.3f}, RigL "
+          f"{split['rigl']['epoch_s'] / base:.3f} (epoch time over static)")
   if ratios:
     print("\nRigL / static epoch time: " + ", ".join(
         f"{'-'.join(map(str, q['hidden']))} S={q['S']} dev={q['devices']}: "
@@ -383,7 +418,10 @@ def main() -> None:
   os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
   with open(out, "w") as f:
     json.dump({**env, "args": vars(args), "rows": rows, "precision": precision_rows,
-               "baselines": baselines, "rigl_over_static": ratios}, f, indent=1)
+               "baselines": baselines, "rigl_over_static": ratios,
+               "skipped_for_budget": skipped}, f, indent=1)
+  if skipped:
+    print(f"skipped for the time budget: {len(skipped)} points")
   print(f"\nwrote {out}")
 
 
