@@ -36,6 +36,7 @@ from psn_jax import config as config_lib
 from psn_jax import data as data_lib
 from psn_jax import masks as masks_lib
 from psn_jax import results as results_lib
+from psn_jax import sharding
 from psn_jax import train as train_lib
 from psn_jax import utils
 
@@ -233,9 +234,17 @@ def run_group(configs: Sequence[ml_collections.ConfigDict],
   masks = jax.tree.map(lambda *m: np.concatenate(m),
                        *[build_masks(c, engine.params_shape, seeds)
                          for c in configs])
-  keys = jnp.stack([train_lib.seed_key(s) for s in seeds] * len(configs))
-  lrs = jnp.asarray(np.repeat([c.optim.learning_rate for c in configs],
-                              len(seeds)), jnp.float32)
+  keys = np.stack([train_lib.seed_key(s) for s in seeds] * len(configs))
+  lrs = np.repeat(np.float32([c.optim.learning_rate for c in configs]),
+                  len(seeds))
+  # The stacked (config x seed) run axis is split over every device (padded
+  # with copies of the last run, dropped before anything is written); the
+  # dataset is replicated.
+  mesh = sharding.make_mesh()
+  n_runs = len(keys)
+  n_padded = sharding.padded_size(n_runs, mesh.size)
+  keys, masks, lrs = sharding.shard_runs((keys, masks, lrs), mesh, n_padded)
+  data = sharding.replicate(data, mesh)
 
   init = jax.jit(jax.vmap(engine.init))
   epoch_fn = jax.jit(jax.vmap(engine.train_epoch, in_axes=(0, None, None)),
@@ -246,8 +255,14 @@ def run_group(configs: Sequence[ml_collections.ConfigDict],
                           "start_epochs": []}
   restored = None
   if resume:
-    restored = checkpoint.restore_latest(
-        mngr, jax.eval_shape(init, keys, masks, lrs), fp)
+    # Checkpoints hold the unpadded runs, replicated on restore and re-split
+    # for this mesh: a checkpoint made on N devices resumes on M.
+    abstract = jax.tree.map(
+        lambda a: jax.ShapeDtypeStruct(
+            (n_runs,) + a.shape[1:], a.dtype,
+            sharding=sharding.replicated_sharding(mesh)),
+        jax.eval_shape(init, keys, masks, lrs))
+    restored = checkpoint.restore_latest(mngr, abstract, fp)
     if restored is None:
       print(f"no checkpoint in {os.path.join(workdir, 'checkpoints')}: "
             f"training from scratch", file=sys.stderr)
@@ -255,20 +270,22 @@ def run_group(configs: Sequence[ml_collections.ConfigDict],
     state = init(keys, masks, lrs)
   else:
     state, meta = restored
+    state = sharding.reshard_runs(state, mesh, n_runs)
   start_epoch = meta["epoch"]
   history = meta["history"]
   meta["start_epochs"] = meta["start_epochs"] + [start_epoch]
   snapshot_every = int(config.track.get("snapshot_every", 0) or 0)
   snap_dir = os.path.join(workdir, "snapshots")
+  writer = sharding.is_writer()
   if snapshot_every and start_epoch == 0:
-    _save_snapshot(snap_dir, 0, state.masks)
+    _save_snapshot(snap_dir, 0, state.masks, n_runs, writer)
 
   bar = tqdm.tqdm(range(start_epoch, config.num_epochs), initial=start_epoch,
                   total=config.num_epochs, disable=not progress,
                   desc=f"{config.dataset} x{keys.shape[0]}", unit="epoch")
   for epoch in bar:
     state, metrics = epoch_fn(state, data, jnp.int32(epoch))
-    m = jax.device_get(metrics)
+    m = sharding.unpad(sharding.gather(metrics), n_runs)
     for field in results_lib.METRICS:
       history.setdefault(field, []).append(np.asarray(getattr(m, field)).tolist())
     # Running sum over epochs of each epoch's per-neuron mean gradient norm
@@ -281,25 +298,41 @@ def run_group(configs: Sequence[ml_collections.ConfigDict],
                     acc=f"{np.mean(m.test_accuracy):.4f}")
     done = epoch + 1
     if snapshot_every and done % snapshot_every == 0:
-      _save_snapshot(snap_dir, done, state.masks)
+      _save_snapshot(snap_dir, done, state.masks, n_runs, writer)
     if done % config.checkpoint_every == 0 or done == config.num_epochs:
       segments = meta["wall_time_segments"] + [time.time() - t0]
-      checkpoint.save(mngr, done, state, {
+      checkpoint.save(mngr, done, _first_runs(state, n_runs), {
           **meta, "epoch": done, "history": history, "fingerprint": fp,
           "wall_time_segments": segments})
   mngr.wait_until_finished()
   meta["wall_time_segments"] = meta["wall_time_segments"] + [time.time() - t0]
 
+  state = sharding.unpad(sharding.gather(state), n_runs)
   results = collect(configs, names, seeds, engine, state, history, meta,
                     snap_dir if snapshot_every else None)
-  results.save(workdir)
+  if writer:
+    results.save(workdir)
   return results
 
 
-def _save_snapshot(directory: str, epoch: int, masks: Any) -> None:
-  """Packed kernel masks `[run, bytes]` of every layer after `epoch` epochs."""
-  kernels = {name: np.asarray(k) for name, k in
-             masks_lib.named_kernels(jax.device_get(masks))}
+def _first_runs(tree: Any, n_runs: int) -> Any:
+  """The first `n_runs` runs of a run-sharded tree, still on the devices."""
+  leaves = jax.tree.leaves(tree)
+  if not leaves or leaves[0].shape[0] == n_runs:
+    return tree
+  return jax.tree.map(lambda x: x[:n_runs], tree)
+
+
+def _save_snapshot(directory: str, epoch: int, masks: Any, n_runs: int,
+                   writer: bool) -> None:
+  """Packed kernel masks `[run, bytes]` of every layer after `epoch` epochs.
+
+  Every process joins the gather; only the writer writes.
+  """
+  kernels = {name: np.asarray(k)[:n_runs] for name, k in
+             masks_lib.named_kernels(sharding.gather(masks))}
+  if not writer:
+    return
   packed = results_lib.pack_masks(kernels)
   buf = io.BytesIO()
   np.savez(buf, **packed)
@@ -336,9 +369,8 @@ def collect(configs, names, seeds, engine, state, history, meta,
   n = len(configs)
   hist = {k: _by_variant(np.swapaxes(np.asarray(history[k]), 0, 1), n)
           for k in results_lib.METRICS}
-  final_masks = dict(masks_lib.named_kernels(jax.device_get(state.masks)))
-  records = jax.tree.map(lambda r: _by_variant(r, n),
-                         jax.device_get(state.records))
+  final_masks = dict(masks_lib.named_kernels(state.masks))
+  records = jax.tree.map(lambda r: _by_variant(r, n), state.records)
   num_epochs = configs[0].num_epochs
   grad = {k: _by_variant(np.asarray(g) / num_epochs, n)
           for k, g in history.get("grad_norm_sum", {}).items()}
