@@ -13,6 +13,9 @@ epochs, sparsity, profile, cv, dst.*. Runs that can share one compiled program
   settings (6 programs; the topologies share them).
 * `lr`: one program over 3 learning rates x 2 topologies (learning rates are
   batched data).
+* `precision`: the paper recipe (Fashion-MNIST, 784-300-100-10, 90%, 20
+  epochs, 5 seeds, random and lognormal masks) under each matmul precision
+  (default, float32, tf32, bfloat16): its accuracy effect, for a GPU.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import ml_collections
 
 from psn_jax import config as config_lib
 
-NAMES = ("quick", "topologies", "lr")
+NAMES = ("quick", "topologies", "lr", "precision")
 
 
 def get_config(name: str = "quick") -> ml_collections.ConfigDict:
@@ -50,6 +53,13 @@ def get_config(name: str = "quick") -> ml_collections.ConfigDict:
         {"name": "uniform", "profile": "uniform"},
         {"name": "lognormal_cv1", "profile": "lognormal", "cv": 1.0},
     ]
+  elif name == "precision":
+    base = config_lib.get_config("paper")
+    base.num_seeds = 5
+    base.dense_last = True
+    c.grid = [("precision", ["default", "float32", "tf32", "bfloat16"])]
+    c.points = [{"name": "random", "profile": "random"},
+                {"name": "lognormal_cv1", "profile": "lognormal", "cv": 1.0}]
   else:
     c.grid = [("optim.learning_rate", [1e-3, 3e-3, 1e-2])]
     c.points = [{"name": "random", "profile": "random"},
