@@ -26,101 +26,53 @@ from __future__ import annotations
 import os
 import sys
 
-import numpy as np
-
 from experiments import cli
 
 cli.define_flags("configs/train.py:rigl")
 
 
-def settle_summary(results, variant: str, record_every: int) -> dict:
-  """Per layer: updates until the fan-in CV settled, and the CV it started
-  and ended at, over seeds (`equilibrium.pool_artifacts`)."""
-  from psn_jax import equilibrium
-  pooled = equilibrium.pool_artifacts(equilibrium.seed_artifacts(
-      results.records, results.record_steps, results.fan_ins,
-      results.index(variant)))
-  out = {}
-  for layer in pooled["layers"]:
-    settle = layer["settling"]
-    index = settle["index_mean"]
-    out[layer["name"]] = {
-        "settled_seeds": settle["n_settled"], "seeds": pooled["n_seeds"],
-        "updates_to_settle_mean": None if index is None else index * record_every,
-        "cv_start_mean": layer["cv_start"], "cv_final_mean": settle["cv_final"]}
-  return out
-
-
-def _plot_first_layer(results, config, path: str) -> None:
-  """Fan-in histogram over the run, first layer, ERK start, first seed."""
-  from psn_jax import data, plots, tracking
-  name = results.layers[0]
-  rec = results.records[name]
-  v = results.index("erk")
-  ax = plots.fan_in_evolution({
-      "hist": np.asarray(rec["fan_in_hist"][v, 0]),
-      "bin_edges": tracking.fan_in_histogram_edges(
-          data.input_dim(config.dataset), config.track.hist_bins),
-      "steps": np.asarray(results.record_steps),
-      "cv": np.asarray(rec["fan_in_cv"][v, 0])}, log=True)
-  ax.set_title(f"RigL from ERK, {name}, seed {results.seeds[0]}")
-  plots.save(ax, path)
-
-
 def body(flags) -> None:
-  from psn_jax import equilibrium, runner, stats, utils
+  from psn_jax import equilibrium, plots, runner, stats, utils
   config, workdir = flags.config, flags.workdir
   if config.dst.algorithm != "rigl":
     raise ValueError(f"dst.algorithm must be rigl for this experiment, got "
                      f"{config.dst.algorithm!r}")
   common = dict(resume=flags.resume, data_dir=flags.data_dir,
                 progress=flags.progress)
-  starts = [runner.Variant("erk", config.sparsity, distribution="erk",
-                           profile="random"),
-            runner.Variant("uniform", config.sparsity, distribution="uniform",
-                           profile="random")]
-  stage1 = runner.run(config, os.path.join(workdir, "stage1"), variants=starts,
-                      **common)
-  pooled = equilibrium.pool_artifacts(equilibrium.seed_artifacts(
-      stage1.records, stage1.record_steps, stage1.fan_ins, stage1.index("erk")))
-  equilibrium.save_artifact(os.path.join(workdir, "equilibrium.json"), pooled)
-  cvs = equilibrium.matched_cvs(pooled)
-
-  matched = runner.Variant("lognormal_matched", config.sparsity,
-                           distribution="erk", profile="lognormal",
-                           cv=tuple(cvs))
-  stage2 = runner.run(config, os.path.join(workdir, "stage2"), variants=[matched],
-                      **common)
+  pool = lambda r, name: equilibrium.pool_artifacts(equilibrium.seed_artifacts(  # noqa: E731
+      r.records, r.record_steps, r.fan_ins, r.index(name)))
+  stage1 = runner.run(config, os.path.join(workdir, "stage1"), variants=[
+      runner.Variant("erk", config.sparsity, distribution="erk", profile="random"),
+      runner.Variant("uniform", config.sparsity, distribution="uniform",
+                     profile="random")], **common)
+  pooled = {name: pool(stage1, name) for name in ("erk", "uniform")}
+  equilibrium.save_artifact(os.path.join(workdir, "equilibrium.json"), pooled["erk"])
+  cvs = equilibrium.matched_cvs(pooled["erk"])
+  stage2 = runner.run(config, os.path.join(workdir, "stage2"), variants=[
+      runner.Variant("lognormal_matched", config.sparsity, distribution="erk",
+                     profile="lognormal", cv=tuple(cvs))], **common)
+  pooled["lognormal_matched"] = pool(stage2, "lognormal_matched")
 
   acc1, acc2 = stage1.accuracy_by_name(), stage2.accuracy_by_name()
   acc = {"rigl_from_erk": acc1["erk"], "rigl_from_uniform": acc1["uniform"],
          "rigl_from_lognormal_matched": acc2["lognormal_matched"]}
   paired = stats.paired_comparison(acc["rigl_from_lognormal_matched"],
                                    acc["rigl_from_erk"])
-  every = config.track.record_every
   summary = {
       "final_test_accuracy": acc,
       "matched_cv_per_layer": cvs,
       "lognormal_vs_erk_paired": paired._asdict(),
-      "settling": {"erk": settle_summary(stage1, "erk", every),
-                   "uniform": settle_summary(stage1, "uniform", every),
-                   "lognormal_matched": settle_summary(stage2, "lognormal_matched",
-                                                       every)},
+      "settling": {name: equilibrium.settle_summary(p, config.track.record_every)
+                   for name, p in pooled.items()},
   }
   utils.write_json_atomic(os.path.join(workdir, "summary.json"), summary)
-  _plot_first_layer(stage1, config, os.path.join(workdir, "fan_in_evolution.png"))
-  print(stats.summary_table(acc))
-  print(f"lognormal(matched) - ERK, paired over {paired.n} seeds: "
-        f"{100 * paired.mean_diff:+.2f}% (t = {paired.t:.2f}, p = {paired.p:.3f}, "
-        f"d = {paired.cohen_d:.2f}); matched CV per layer: "
-        + ", ".join(f"{c:.2f}" if c is not None else "-" for c in cvs))
-  for start, layers in summary["settling"].items():
-    for name, row in layers.items():
-      print(f"{start:>18} {name}: CV {row['cv_start_mean']:.2f} -> "
-            f"{row['cv_final_mean']:.2f}; settled in {row['settled_seeds']}/"
-            f"{row['seeds']} seeds after "
-            f"{row['updates_to_settle_mean'] if row['updates_to_settle_mean'] is not None else '-'}"
-            " updates (mean)")
+  layer = stage1.layers[0]  # first layer, ERK start, first seed
+  ax = plots.run_fan_in_evolution(stage1.records[layer], stage1.record_steps,
+                                  stage1.layer_shapes[layer][0],
+                                  variant=stage1.index("erk"), seed=0)
+  ax.set_title(f"RigL from ERK, {layer}, seed {stage1.seeds[0]}")
+  plots.save(ax, os.path.join(workdir, "fan_in_evolution.png"))
+  print(equilibrium.summary_text(summary))
 
 
 if __name__ == "__main__":

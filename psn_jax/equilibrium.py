@@ -15,6 +15,8 @@ choices:
 * `equilibrium_artifact` / `save_artifact` / `load_artifact`: one JSON file
   per run with both, per layer; `pool_artifacts` averages seeds;
   `matched_cvs` gives the per-layer CV for the `lognormal` profile.
+* `settle_summary` and `summary_text`: the per-layer settling summary and the
+  printed report of `experiments/equilibrium.py`.
 
 Inputs are the engine's records for one seed (see `psn_jax.tracking`): per
 layer, arrays over record times `steps` (T,), `fan_in_cv` (T,),
@@ -32,6 +34,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.stats
 
+from psn_jax import stats
 from psn_jax.topology.degrees import cv as fan_in_cv
 from psn_jax.utils import natural_order
 from psn_jax.utils import write_json_atomic
@@ -43,11 +46,14 @@ __all__ = [
   "settling",
   "fit_lognormal",
   "equilibrium_artifact",
+  "run_record",
   "seed_artifacts",
   "save_artifact",
   "load_artifact",
   "matched_cvs",
   "pool_artifacts",
+  "settle_summary",
+  "summary_text",
 ]
 
 ARTIFACT_FORMAT = "psn-equilibrium/1"
@@ -326,6 +332,28 @@ def equilibrium_artifact(
   })
 
 
+def run_record(
+  layer_records: Mapping[str, Any], record_steps: Any, variant: int, seed: int
+) -> dict[str, np.ndarray]:
+  """One run's records of one layer, from a program's `[variant, seed, ...]` arrays.
+
+  Args:
+    layer_records: one layer's records, as `Results.records[layer]`:
+      `fan_in_cv` `[variant, seed, record]`, `fan_in_hist`
+      `[variant, seed, record, n_bins]`.
+    record_steps: `[record]` training step of each record.
+    variant: the variant index.
+    seed: the seed index.
+
+  Returns:
+    `{"steps": (T,), "fan_in_cv": (T,), "fan_in_hist": (T, n_bins)}`, the
+    layout `settling` and `equilibrium_artifact` read.
+  """
+  return {"steps": np.asarray(record_steps),
+          "fan_in_cv": np.asarray(layer_records["fan_in_cv"])[variant, seed],
+          "fan_in_hist": np.asarray(layer_records["fan_in_hist"])[variant, seed]}
+
+
 def seed_artifacts(
   records: Mapping[str, Mapping[str, Any]],
   record_steps: Any,
@@ -363,10 +391,7 @@ def seed_artifacts(
   n_seeds = np.asarray(final_fan_ins[names[0]]).shape[1]
   out = []
   for s in range(n_seeds):
-    recs = [{"steps": record_steps,
-             "fan_in_cv": np.asarray(records[n]["fan_in_cv"])[variant, s],
-             "fan_in_hist": np.asarray(records[n]["fan_in_hist"])[variant, s]}
-            for n in names]
+    recs = [run_record(records[n], record_steps, variant, s) for n in names]
     finals = [np.asarray(final_fan_ins[n])[variant, s] for n in names]
     out.append(equilibrium_artifact(recs, finals, names, cv_tol=cv_tol,
                                     hist_tol=hist_tol, window=window))
@@ -429,14 +454,18 @@ def matched_cvs(
   return out
 
 
+def _finite(xs: list[Any]) -> list[float]:
+  return [float(x) for x in xs if x is not None and math.isfinite(float(x))]
+
+
 def _mean(xs: list[Any]) -> float | None:
-  vals = [float(x) for x in xs if x is not None and math.isfinite(float(x))]
-  return float(np.mean(vals)) if vals else None
+  vals = _finite(xs)
+  return float(stats.mean_std(vals)[0]) if vals else None
 
 
 def _std(xs: list[Any]) -> float | None:
-  vals = [float(x) for x in xs if x is not None and math.isfinite(float(x))]
-  return float(np.std(vals, ddof=1)) if len(vals) > 1 else None
+  vals = _finite(xs)
+  return float(stats.mean_std(vals)[1]) if len(vals) > 1 else None
 
 
 def pool_artifacts(artifacts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -504,3 +533,65 @@ def pool_artifacts(artifacts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     "settling_rule": rules[0] if all(r == rules[0] for r in rules) else None,
     "layers": layers,
   })
+
+
+def settle_summary(pooled: Mapping[str, Any], record_every: int
+                   ) -> dict[str, dict[str, Any]]:
+  """Per layer of a pooled artifact: how many seeds settled, after how many
+  updates on average, and the CV the runs started and ended at.
+
+  Args:
+    pooled: from `pool_artifacts`.
+    record_every: RigL updates between two records
+      (`config.track.record_every`), to turn record indices into updates.
+
+  Returns:
+    `{layer: {"settled_seeds", "seeds", "updates_to_settle_mean" (None when
+    no seed settled), "cv_start_mean", "cv_final_mean"}}` in layer order.
+  """
+  out = {}
+  for layer in _layers_of(pooled):
+    settle = layer["settling"]
+    index = settle["index_mean"]
+    out[layer["name"]] = {
+      "settled_seeds": settle["n_settled"],
+      "seeds": pooled["n_seeds"],
+      "updates_to_settle_mean": None if index is None else index * record_every,
+      "cv_start_mean": layer["cv_start"],
+      "cv_final_mean": settle["cv_final"],
+    }
+  return out
+
+
+def _num(x: float | None, spec: str) -> str:
+  return "-" if x is None else format(x, spec)
+
+
+def summary_text(summary: Mapping[str, Any]) -> str:
+  """The report of the equilibrium study, as printed by the experiment.
+
+  Args:
+    summary: `{"final_test_accuracy": {start: per-seed accuracies},
+      "matched_cv_per_layer": [cv or None], "lognormal_vs_erk_paired":
+      `stats.PairedResult._asdict()`, "settling": {start: settle_summary}}`
+      (the experiment's `summary.json`).
+
+  Returns:
+    `stats.summary_table` of the accuracies, the paired comparison in one
+    line, then one line per start and layer: CV at the start and the end,
+    seeds settled, mean updates to settle. No trailing newline.
+  """
+  p = summary["lognormal_vs_erk_paired"]
+  lines = [stats.summary_table(summary["final_test_accuracy"]),
+           f"lognormal(matched) - ERK, paired over {p['n']} seeds: "
+           f"{100 * p['mean_diff']:+.2f}% (t = {p['t']:.2f}, p = {p['p']:.3f}, "
+           f"d = {p['cohen_d']:.2f}); matched CV per layer: "
+           + ", ".join(_num(c, ".2f") for c in summary["matched_cv_per_layer"])]
+  for start, layers in summary["settling"].items():
+    for name, row in layers.items():
+      lines.append(
+        f"{start:>18} {name}: CV {_num(row['cv_start_mean'], '.2f')} -> "
+        f"{_num(row['cv_final_mean'], '.2f')}; settled in "
+        f"{row['settled_seeds']}/{row['seeds']} seeds after "
+        f"{_num(row['updates_to_settle_mean'], '')} updates (mean)")
+  return "\n".join(lines)

@@ -18,7 +18,9 @@ from matplotlib import colors as mcolors
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure, SubFigure
+from psn_jax import equilibrium as equilibrium_lib
 from psn_jax import stats as stats_lib
+from psn_jax import tracking
 from psn_jax.topology import concentration as concentration_lib
 from psn_jax.topology.degrees import as_layer_mask
 
@@ -31,6 +33,7 @@ __all__ = [
   "mask_image",
   "nnstd_heatmap",
   "fan_in_evolution",
+  "run_fan_in_evolution",
   "gradient_share_vs_fan_in",
   "accuracy_vs_measure",
 ]
@@ -421,6 +424,43 @@ def fan_in_evolution(
     twin.set_ylabel("CV of fan-in", color="C3")
     ax.cv_axes = twin
   return ax
+
+
+def run_fan_in_evolution(
+  layer_records: Mapping[str, Any],
+  record_steps: Any,
+  n_in: int,
+  *,
+  variant: int,
+  seed: int,
+  ax: Axes | None = None,
+  log: bool = True,
+) -> Axes:
+  """`fan_in_evolution` of one run of one layer of a program's records.
+
+  Takes the arrays as `psn_jax.results.Results` holds them (picked by
+  `equilibrium.run_record`); the histogram's bins are the engine's
+  (`tracking.fan_in_histogram_edges(n_in, n_bins)`).
+
+  Args:
+    layer_records: one layer's records, `Results.records[layer]`
+      (`fan_in_hist` `[variant, seed, record, n_bins]`, `fan_in_cv`
+      `[variant, seed, record]`).
+    record_steps: `[record]` steps of the records.
+    n_in: the layer's input dimension (`Results.layer_shapes[layer][0]`).
+    variant: the variant index.
+    seed: the seed index.
+    ax: Axes to draw on; a new figure if None.
+    log: logarithmic colour scale.
+
+  Returns:
+    The Axes of `fan_in_evolution` (the CV on `ax.cv_axes`).
+  """
+  rec = equilibrium_lib.run_record(layer_records, record_steps, variant, seed)
+  edges = tracking.fan_in_histogram_edges(n_in, rec["fan_in_hist"].shape[-1])
+  return fan_in_evolution({"hist": rec["fan_in_hist"], "bin_edges": edges,
+                           "steps": rec["steps"], "cv": rec["fan_in_cv"]},
+                          ax, log=log)
 
 
 def gradient_share_vs_fan_in(

@@ -10,6 +10,7 @@ import pytest
 import scipy.stats
 
 from psn_jax import equilibrium as eq
+from psn_jax import stats
 
 
 def _hist_from_cv(cv: np.ndarray, n_bins: int = 8) -> np.ndarray:
@@ -236,3 +237,65 @@ def test_artifact_bad_input(tmp_path):
   (tmp_path / "x.json").write_text("{}")
   with pytest.raises(ValueError, match="psn-equilibrium/1 artifact"):
     eq.load_artifact(tmp_path / "x.json")
+
+
+def test_run_record_picks_one_run():
+  cv = np.arange(2 * 3 * 4, dtype=float).reshape(2, 3, 4)
+  hist = np.arange(2 * 3 * 4 * 5).reshape(2, 3, 4, 5)
+  rec = eq.run_record({"fan_in_cv": cv, "fan_in_hist": hist}, [1, 2, 3, 4],
+                      variant=1, seed=2)
+  np.testing.assert_array_equal(rec["steps"], [1, 2, 3, 4])
+  np.testing.assert_array_equal(rec["fan_in_cv"], cv[1, 2])
+  np.testing.assert_array_equal(rec["fan_in_hist"], hist[1, 2])
+
+
+def test_settle_summary_from_a_pooled_artifact():
+  arts = [eq.equilibrium_artifact(*_run(seed), ["Dense_0", "Dense_1"])
+          for seed in range(3)]
+  pooled = eq.pool_artifacts(arts)
+  out = eq.settle_summary(pooled, record_every=25)
+  assert list(out) == ["Dense_0", "Dense_1"]
+  for i, name in enumerate(out):
+    indices = [a["layers"][i]["settling"]["index"] for a in arts]
+    row = out[name]
+    assert row["settled_seeds"] == 3 and row["seeds"] == 3
+    assert row["updates_to_settle_mean"] == pytest.approx(25 * np.mean(indices))
+    assert row["cv_start_mean"] == pytest.approx(
+        np.mean([a["layers"][i]["cv_start"] for a in arts]))
+    assert row["cv_final_mean"] == pytest.approx(
+        np.mean([a["layers"][i]["settling"]["cv_final"] for a in arts]))
+  # No seed settled: no update count.
+  t = np.arange(20)
+  cv = 1.0 + 0.1 * np.sin(t)
+  rec = {"steps": t, "fan_in_cv": cv, "fan_in_hist": _hist_from_cv(cv)}
+  art = eq.pool_artifacts([eq.equilibrium_artifact([rec], [np.arange(1, 11)],
+                                                   ["Dense_0"])])
+  assert eq.settle_summary(art, 10)["Dense_0"]["updates_to_settle_mean"] is None
+  assert eq.settle_summary(art, 10)["Dense_0"]["settled_seeds"] == 0
+
+
+def test_summary_text_by_hand():
+  summary = {
+      "final_test_accuracy": {"rigl_from_erk": [0.9, 0.92],
+                              "rigl_from_lognormal_matched": [0.91, 0.94]},
+      "matched_cv_per_layer": [0.5, None],
+      "lognormal_vs_erk_paired": {"mean_diff": 0.015, "std_diff": 0.007,
+                                  "t": 3.0, "p": 0.2048, "cohen_d": 2.1,
+                                  "n": 2},
+      "settling": {"erk": {"Dense_0": {
+          "settled_seeds": 1, "seeds": 2, "updates_to_settle_mean": 300.0,
+          "cv_start_mean": 0.1, "cv_final_mean": 0.456}},
+                   "uniform": {"Dense_0": {
+          "settled_seeds": 0, "seeds": 2, "updates_to_settle_mean": None,
+          "cv_start_mean": 0.0, "cv_final_mean": None}}},
+  }
+  lines = eq.summary_text(summary).splitlines()
+  table = stats.summary_table(summary["final_test_accuracy"]).splitlines()
+  assert lines[:len(table)] == table
+  assert lines[len(table):] == [
+      "lognormal(matched) - ERK, paired over 2 seeds: +1.50% (t = 3.00, "
+      "p = 0.205, d = 2.10); matched CV per layer: 0.50, -",
+      "               erk Dense_0: CV 0.10 -> 0.46; settled in 1/2 seeds "
+      "after 300.0 updates (mean)",
+      "           uniform Dense_0: CV 0.00 -> -; settled in 0/2 seeds after - "
+      "updates (mean)"]

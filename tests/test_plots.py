@@ -156,6 +156,22 @@ def test_fan_in_evolution():
     plots.fan_in_evolution(bad)
 
 
+def test_run_fan_in_evolution_draws_one_run_on_the_engine_bins():
+  from psn_jax import tracking  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(1)
+  hist = rng.integers(0, 9, size=(2, 3, 4, 8))       # [variant, seed, record, bin]
+  cv = rng.random((2, 3, 4))
+  steps = np.array([0, 10, 20, 40])
+  ax = plots.run_fan_in_evolution({"fan_in_hist": hist, "fan_in_cv": cv}, steps,
+                                  50, variant=1, seed=2, log=False)
+  (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+  np.testing.assert_array_equal(np.asarray(mesh.get_array()).reshape(8, 4),
+                                hist[1, 2].T)
+  np.testing.assert_array_equal(ax.cv_axes.lines[0].get_ydata(), cv[1, 2])
+  edges = tracking.fan_in_histogram_edges(50, 8)
+  np.testing.assert_allclose(ax.get_ylim(), (edges[0], edges[-1]))
+
+
 def test_gradient_share_vs_fan_in():
   rng = np.random.default_rng(0)
   fan_in = rng.permutation(np.arange(1, 41))
