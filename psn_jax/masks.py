@@ -61,7 +61,8 @@ from psn_jax.utils import numpy_rng
 __all__ = ["DISTRIBUTIONS", "MASK_SOURCES", "PROFILES", "PSN_PROFILES",
            "kernel_paths", "named_kernels", "layer_masks", "from_layer_masks",
            "layer_densities", "layer_budgets", "layer_keys", "feasible_budgets",
-           "make_masks", "perturb_masks", "apply_masks", "count_active",
+           "make_masks", "perturb_masks", "apply_masks",
+           "save_mask_file", "load_mask_file", "count_active",
            "sparsity_of"]
 
 DISTRIBUTIONS: tuple[str, ...] = ("uniform", "erk")
@@ -644,3 +645,82 @@ def sparsity_of(masks: Any) -> float:
   if total == 0:
     return 0.0
   return 1.0 - sum(int(np.count_nonzero(m)) for m in layers) / total
+
+
+# ---------------------------------------------------------------------------
+# Masks fixed before training, from a file (issue 10: Liu et al.'s nearly
+# identical starts, PSN's learned vs shuffled hub placement).
+
+
+def save_mask_file(path: str, masks: Any, seeds: Sequence[int]) -> None:
+  """Writes stacked masks (leading seed axis) for `load_mask_file`.
+
+  The file is an `.npz` with `seeds` (int64 `[n_seeds]`), and per kernel
+  `bits/<path>` (uint8 `[n_seeds, ceil(n_in n_out / 8)]`, `np.packbits` of the
+  row-major kernel) and `shape/<path>` (`[n_in, n_out]`), kernel paths joined
+  by "/" (`Dense_0/kernel`). Written through a temporary file and a rename.
+
+  Args:
+    path: the file to write.
+    masks: a bool mask pytree whose kernels are `[n_seeds, n_in, n_out]`.
+    seeds: the seed of each slice, `[n_seeds]`, distinct.
+  """
+  import io  # pylint: disable=g-import-not-at-top
+  from psn_jax import utils  # pylint: disable=g-import-not-at-top
+  seeds = [int(s) for s in seeds]
+  if len(set(seeds)) != len(seeds) or not seeds:
+    raise ValueError(f"seeds must be distinct and non-empty, got {seeds}")
+  by_path = dict(_leaves(masks))
+  arrays = {"seeds": np.asarray(seeds, np.int64)}
+  for p in kernel_paths(masks):
+    k = np.asarray(by_path[p])
+    if k.dtype != np.bool_ or k.ndim != 3 or k.shape[0] != len(seeds):
+      raise ValueError(f"masks kernel {'/'.join(p)} must be bool [n_seeds="
+                       f"{len(seeds)}, n_in, n_out], got {k.dtype} {k.shape}")
+    name = "/".join(p)
+    arrays[f"bits/{name}"] = np.packbits(k.reshape(len(seeds), -1), axis=-1)
+    arrays[f"shape/{name}"] = np.asarray(k.shape[1:], np.int64)
+  buf = io.BytesIO()
+  np.savez(buf, **arrays)
+  utils.write_bytes_atomic(path, buf.getvalue())
+
+
+def load_mask_file(path: str, params: Any, seeds: Sequence[int]) -> Any:
+  """Masks of `seeds` from a `save_mask_file` file, stacked on a seed axis.
+
+  Args:
+    path: the `.npz` file.
+    params: one seed's params pytree (shapes only), e.g. an engine's
+      `params_shape`.
+    seeds: the seeds to read, in order; each must be in the file.
+
+  Returns:
+    A bool pytree mirroring `params` with a leading `[len(seeds)]` axis;
+    non-kernel leaves all-True.
+
+  Raises:
+    ValueError: a seed or kernel missing from the file, or a shape mismatch.
+  """
+  with np.load(path) as z:
+    stored = [int(s) for s in z["seeds"]]
+    missing = [s for s in seeds if s not in stored]
+    if missing:
+      raise ValueError(f"init masks file {path} lacks seeds {missing} (has "
+                       f"{stored})")
+    rows = [stored.index(int(s)) for s in seeds]
+    layers = []
+    for p in kernel_paths(params):
+      name = "/".join(p)
+      if f"bits/{name}" not in z.files:
+        raise ValueError(f"init masks file {path} lacks kernel {name}")
+      n_in, n_out = (int(d) for d in z[f"shape/{name}"])
+      want = _shape(dict(_leaves(params))[p])
+      if (n_in, n_out) != tuple(want[-2:]):
+        raise ValueError(f"init masks file {path}: kernel {name} is {n_in} x "
+                         f"{n_out}, the model needs {want[-2:]}")
+      bits = z[f"bits/{name}"][rows]
+      flat = np.unpackbits(bits, axis=-1, count=n_in * n_out).astype(bool)
+      layers.append(flat.reshape(len(rows), n_in, n_out))
+  per_seed = [from_layer_masks(params, [m[i] for m in layers])
+              for i in range(len(rows))]
+  return jax.tree.map(lambda *m: np.stack(m), *per_seed)

@@ -1,0 +1,79 @@
+"""Reruns one claim of the four seed papers (or several) as a sweep.
+
+  python -m experiments.reproduce C5 --quick --workdir results/claims
+  python -m experiments.reproduce --all --workdir $OUT/claims        # full, GPU
+  python -m experiments.reproduce L3 L4 B1 B2 B3 --quick --workdir runs/claims
+
+Ids: C1 C1R C2 C3 C4 C5 C6 L2 L3 L4 D2 D3 B1 B2 B3 atlas (`configs/claims.py`).
+L3 and L4 share one sweep (the ten nearly identical SET starts), as do B1, B2
+and B3 (the graph-family grid): the second id reuses the first's training.
+Each id writes WORKDIR/<id>/claim.json, <id>.png and results.csv; a rerun
+resumes finished training and only re-analyses. `--train-only` skips the
+analysis (run it again without the flag, e.g. on a CPU, to analyse).
+`--toy` is the tests' size (seconds). Build the report with
+`python -m experiments.report --results WORKDIR`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import traceback
+
+
+def main(argv: list[str]) -> int:
+  from configs import claims as claims_config
+  parser = argparse.ArgumentParser(prog="python -m experiments.reproduce",
+                                   description=__doc__.split("\n")[0])
+  parser.add_argument("ids", nargs="*", help="claim ids (" + " ".join(
+      claims_config.ALL) + ")")
+  parser.add_argument("--all", action="store_true", help="every claim id")
+  size = parser.add_mutually_exclusive_group()
+  size.add_argument("--quick", action="store_true", help="CPU size (minutes)")
+  size.add_argument("--toy", action="store_true", help="test size (seconds)")
+  parser.add_argument("--workdir", required=True)
+  parser.add_argument("--data_dir", default=None)
+  parser.add_argument("--train-only", action="store_true")
+  parser.add_argument("--no-progress", action="store_true")
+  parser.add_argument("--keep-going", action="store_true",
+                      help="after a failing id, go on with the next")
+  args = parser.parse_args(argv[1:])
+  ids = list(claims_config.ALL) if args.all else args.ids
+  if not ids:
+    parser.error("give claim ids or --all")
+  try:
+    specs = [claims_config.get(i) for i in ids]
+  except ValueError as err:
+    parser.error(str(err))
+  mode = "toy" if args.toy else ("quick" if args.quick else "full")
+  from psn_jax import claims
+  failed = []
+  for spec in specs:
+    command = " ".join(["python -m experiments.reproduce", spec.id]
+                       + (["--quick"] if mode == "quick" else [])
+                       + (["--toy"] if mode == "toy" else [])
+                       + ["--workdir", shlex.quote(args.workdir)])
+    print(f"== {spec.id}: {spec.title} ({mode})", flush=True)
+    try:
+      doc = claims.reproduce(spec, mode, args.workdir, data_dir=args.data_dir,
+                             command=command, progress=not args.no_progress,
+                             train_only=args.train_only)
+    except Exception:  # pylint: disable=broad-except
+      if not args.keep_going:
+        raise
+      traceback.print_exc()
+      failed.append(spec.id)
+      continue
+    if doc is not None:
+      print(f"{spec.id}: {doc['verdict']}: {doc['reason']}", flush=True)
+      print(f"  -> {os.path.join(args.workdir, spec.id, claims.CLAIM_FILE)}")
+  if failed:
+    print(f"failed: {' '.join(failed)}", file=sys.stderr)
+    return 1
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main(sys.argv))
