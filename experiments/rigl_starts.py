@@ -17,45 +17,28 @@ from __future__ import annotations
 import os
 import sys
 
-import numpy as np
-
 from experiments import cli
 
 cli.define_flags("configs/compare.py:starts")
 
 
 def body(flags) -> None:
-  from matplotlib.figure import Figure
-  from psn_jax import plots, stats, utils
-  config = flags.config
-  variants, results = cli.run_variants(flags)
-  layers = results.layers
-  updates = np.arange(len(results.record_steps)) * config.track.record_every
-  accuracy = results.accuracy_by_name()
-  summary = {}
-  fig = Figure(figsize=(5 * len(layers), 3.6))
-  axes = fig.subplots(1, len(layers))
-  for ax, name in zip(np.atleast_1d(axes), layers):
-    cv = np.asarray(results.records[name]["fan_in_cv"])  # [variant, seed, record]
-    for v, variant in enumerate(variants):
-      mean, _ = stats.mean_std(cv[v])                    # over seeds
-      _, final_std = stats.mean_std(cv[v][:, -1])
-      ax.plot(updates, mean, label=variant.name)
-      quarters = [int(q * (len(mean) - 1)) for q in (0, 0.25, 0.5, 0.75, 1)]
-      summary.setdefault(name, {})[variant.name] = {
-          "updates": [int(updates[q]) for q in quarters],
-          "cv_mean": [float(mean[q]) for q in quarters],
-          "cv_final_std_over_seeds": float(final_std),
-          "test_accuracy": float(np.mean(accuracy[variant.name]))}
-    ax.set(title=name, xlabel="RigL updates", ylabel="fan-in CV")
-  np.atleast_1d(axes)[0].legend(fontsize=7)
-  plots.save(fig, os.path.join(flags.workdir, "fan_in_cv.png"))
+  from psn_jax import equilibrium, plots, stats, utils
+  _, results = cli.run_variants(flags)
+  cvs = {layer: results.records[layer]["fan_in_cv"] for layer in results.layers}
+  every = flags.config.track.record_every
+  summary = equilibrium.cv_trajectories(cvs, results.names, every)
+  for per_start in summary.values():
+    for name, row in per_start.items():
+      row["test_accuracy"] = float(stats.mean_std(results.accuracy_by_name()[name])[0])
+  plots.save(plots.fan_in_cv_trajectories(cvs, results.names, every),
+             os.path.join(flags.workdir, "fan_in_cv.png"))
   utils.write_json_atomic(os.path.join(flags.workdir, "starts.json"), summary)
-  for name, per_start in summary.items():
-    print(f"{name}: fan-in CV at updates {next(iter(per_start.values()))['updates']}")
+  for layer, per_start in summary.items():
+    print(f"{layer}: fan-in CV at updates {next(iter(per_start.values()))['updates']}")
     for start, row in per_start.items():
-      cvs = " ".join(f"{c:5.2f}" for c in row["cv_mean"])
-      print(f"  {start:>16}: {cvs}   (acc {100 * row['test_accuracy']:.2f}%)")
+      cvs_text = " ".join(f"{c:5.2f}" for c in row["cv_mean"])
+      print(f"  {start:>16}: {cvs_text}   (acc {100 * row['test_accuracy']:.2f}%)")
 
 
 if __name__ == "__main__":

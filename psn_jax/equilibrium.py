@@ -17,6 +17,8 @@ choices:
   `matched_cvs` gives the per-layer CV for the `lognormal` profile.
 * `settle_summary` and `summary_text`: the per-layer settling summary and the
   printed report of `experiments/equilibrium.py`.
+* `cv_trajectories`: each start's seed-mean fan-in CV at fractions of a run
+  (`experiments/rigl_starts.py`: does RigL drive every start to one CV?).
 
 Inputs are the engine's records for one seed (see `psn_jax.tracking`): per
 layer, arrays over record times `steps` (T,), `fan_in_cv` (T,),
@@ -54,6 +56,7 @@ __all__ = [
   "pool_artifacts",
   "settle_summary",
   "summary_text",
+  "cv_trajectories",
 ]
 
 ARTIFACT_FORMAT = "psn-equilibrium/1"
@@ -595,3 +598,50 @@ def summary_text(summary: Mapping[str, Any]) -> str:
         f"{row['settled_seeds']}/{row['seeds']} seeds after "
         f"{_num(row['updates_to_settle_mean'], '')} updates (mean)")
   return "\n".join(lines)
+
+
+def cv_trajectories(
+  layer_cvs: Mapping[str, Any],
+  names: Sequence[str],
+  record_every: int,
+  *,
+  fractions: Sequence[float] = (0.0, 0.25, 0.5, 0.75, 1.0),
+) -> dict[str, dict[str, dict[str, Any]]]:
+  """Each start's fan-in CV, mean over seeds, at fractions of the run.
+
+  Record `i` is taken after `i * record_every` RigL updates; the record of
+  fraction `q` is `int(q * (T - 1))` of the `T` records.
+
+  Args:
+    layer_cvs: layer -> fan-in CV `[variant, seed, record]`
+      (`Results.records[layer]["fan_in_cv"]`); layers in
+      `psn_jax.utils.natural_order`.
+    names: the variants' names, `[variant]`.
+    record_every: RigL updates between two records, >= 1.
+    fractions: points of the run, each in [0, 1].
+
+  Returns:
+    `{layer: {name: {"updates": [...], "cv_mean": [...] (seed means,
+    `stats.mean_std`), "cv_final_std_over_seeds": float (ddof=1; NaN for
+    one seed)}}}`.
+  """
+  if not isinstance(record_every, (int, np.integer)) or record_every < 1:
+    raise ValueError(f"record_every must be an integer >= 1, got {record_every!r}")
+  if any(not 0 <= q <= 1 for q in fractions):
+    raise ValueError(f"fractions must be in [0, 1], got {list(fractions)}")
+  out: dict[str, dict[str, dict[str, Any]]] = {}
+  for layer in natural_order(layer_cvs):
+    cv = np.asarray(layer_cvs[layer], np.float64)
+    if cv.ndim != 3 or cv.shape[0] != len(names):
+      raise ValueError(f"layer_cvs[{layer!r}] must have shape ({len(names)}, "
+                       f"seeds, records), got {cv.shape}")
+    picks = [int(q * (cv.shape[2] - 1)) for q in fractions]
+    out[layer] = {}
+    for v, name in enumerate(names):
+      mean, _ = stats.mean_std(cv[v])  # over seeds
+      out[layer][str(name)] = {
+        "updates": [i * int(record_every) for i in picks],
+        "cv_mean": [float(mean[i]) for i in picks],
+        "cv_final_std_over_seeds": float(stats.mean_std(cv[v, :, -1])[1]),
+      }
+  return out

@@ -23,6 +23,7 @@ from psn_jax import stats as stats_lib
 from psn_jax import tracking
 from psn_jax.topology import concentration as concentration_lib
 from psn_jax.topology.degrees import as_layer_mask
+from psn_jax.utils import natural_order
 
 __all__ = [
   "new_axes",
@@ -34,6 +35,7 @@ __all__ = [
   "nnstd_heatmap",
   "fan_in_evolution",
   "run_fan_in_evolution",
+  "fan_in_cv_trajectories",
   "gradient_share_vs_fan_in",
   "accuracy_vs_measure",
 ]
@@ -461,6 +463,43 @@ def run_fan_in_evolution(
   return fan_in_evolution({"hist": rec["fan_in_hist"], "bin_edges": edges,
                            "steps": rec["steps"], "cv": rec["fan_in_cv"]},
                           ax, log=log)
+
+
+def fan_in_cv_trajectories(
+  layer_cvs: Mapping[str, Any],
+  names: Sequence[str],
+  record_every: int,
+) -> Figure:
+  """One panel per layer: each variant's fan-in CV, mean over seeds, against
+  RigL updates (record `i` after `i * record_every` updates).
+
+  Args:
+    layer_cvs: layer -> fan-in CV `[variant, seed, record]`
+      (`Results.records[layer]["fan_in_cv"]`), panels in
+      `psn_jax.utils.natural_order`.
+    names: the variants' names (the legend, on the first panel).
+    record_every: RigL updates between two records.
+
+  Returns:
+    The Figure; panel `l` holds one line per variant.
+  """
+  layers = natural_order(layer_cvs)
+  if not layers:
+    raise ValueError("layer_cvs must hold at least one layer")
+  fig = Figure(figsize=(5 * len(layers), 3.6), layout="constrained")
+  FigureCanvasAgg(fig)
+  axes = np.atleast_1d(fig.subplots(1, len(layers)))
+  for ax, layer in zip(axes, layers):
+    cv = np.asarray(layer_cvs[layer], dtype=float)
+    if cv.ndim != 3 or cv.shape[0] != len(names):
+      raise ValueError(f"layer_cvs[{layer!r}] must have shape ({len(names)}, "
+                       f"seeds, records), got {cv.shape}")
+    updates = np.arange(cv.shape[2]) * record_every
+    for v, name in enumerate(names):
+      ax.plot(updates, stats_lib.mean_std(cv[v])[0], label=str(name))
+    ax.set(title=layer, xlabel="RigL updates", ylabel="fan-in CV")
+  axes[0].legend(fontsize=7)
+  return fig
 
 
 def gradient_share_vs_fan_in(

@@ -299,3 +299,23 @@ def test_summary_text_by_hand():
       "after 300.0 updates (mean)",
       "           uniform Dense_0: CV 0.00 -> -; settled in 0/2 seeds after - "
       "updates (mean)"]
+
+
+def test_cv_trajectories_by_hand():
+  # 2 variants, 2 seeds, 5 records; seed means are the mid values.
+  cv = np.array([[[1.0, 0.9, 0.8, 0.7, 0.6], [1.2, 1.1, 1.0, 0.9, 0.8]],
+                 [[0.0, 0.2, 0.4, 0.5, 0.6], [0.0, 0.2, 0.4, 0.5, 0.7]]])
+  out = eq.cv_trajectories({"Dense_10": cv[:, :, :3], "Dense_2": cv}, ["a", "b"],
+                           record_every=50)
+  assert list(out) == ["Dense_2", "Dense_10"]             # natural order
+  a, b = out["Dense_2"]["a"], out["Dense_2"]["b"]
+  assert a["updates"] == [0, 50, 100, 150, 200]          # int(q * 4) records
+  np.testing.assert_allclose(a["cv_mean"], [1.1, 1.0, 0.9, 0.8, 0.7])
+  np.testing.assert_allclose(b["cv_mean"], [0.0, 0.2, 0.4, 0.5, 0.65])
+  assert a["cv_final_std_over_seeds"] == pytest.approx(np.std([0.6, 0.8], ddof=1))
+  # 3 records: the quarters fall on records 0, 0, 1, 1, 2.
+  assert out["Dense_10"]["a"]["updates"] == [0, 0, 50, 50, 100]
+  with pytest.raises(ValueError, match="layer_cvs"):
+    eq.cv_trajectories({"Dense_0": cv}, ["a"], 50)
+  with pytest.raises(ValueError, match="record_every"):
+    eq.cv_trajectories({"Dense_0": cv}, ["a", "b"], 0)

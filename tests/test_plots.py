@@ -172,6 +172,23 @@ def test_run_fan_in_evolution_draws_one_run_on_the_engine_bins():
   np.testing.assert_allclose(ax.get_ylim(), (edges[0], edges[-1]))
 
 
+def test_fan_in_cv_trajectories_seed_means_per_layer():
+  rng = np.random.default_rng(2)
+  cvs = {"Dense_1": rng.random((3, 2, 5)), "Dense_0": rng.random((3, 2, 5))}
+  fig = plots.fan_in_cv_trajectories(cvs, ["u", "r", "l"], record_every=10)
+  axes = fig.axes
+  assert [ax.get_title() for ax in axes] == ["Dense_0", "Dense_1"]
+  for ax in axes:
+    lines = ax.get_lines()
+    assert [l.get_label() for l in lines] == ["u", "r", "l"]
+    for v, line in enumerate(lines):
+      np.testing.assert_array_equal(line.get_xdata(), [0, 10, 20, 30, 40])
+      np.testing.assert_allclose(line.get_ydata(),
+                                 cvs[ax.get_title()][v].mean(axis=0))
+  with pytest.raises(ValueError, match="shape"):
+    plots.fan_in_cv_trajectories(cvs, ["u"], record_every=10)
+
+
 def test_gradient_share_vs_fan_in():
   rng = np.random.default_rng(0)
   fan_in = rng.permutation(np.arange(1, 41))
