@@ -26,36 +26,34 @@ from experiments import cli
 
 cli.define_flags("configs/compare.py:gradient")
 
+_COLUMNS = [("variant", "variant"), ("layer", "layer"), ("fan_in_cv", "fan-in CV"),
+            ("concentration", "concentration"), ("concentration_std", "+- (seeds)"),
+            ("per_weight", "per weight"), ("test_accuracy", "test acc.")]
+
 
 def body(flags) -> None:
-  from psn_jax import plots, utils
+  from psn_jax import plots, stats, tables, utils
   from psn_jax.topology import concentration as conc
-  config = flags.config
   _, results = cli.run_variants(flags)
-  layers = results.layers[:len(config.hidden)]  # hidden layers only
+  layers = results.layers[:len(flags.config.hidden)]  # hidden layers only
   table = conc.variant_table(results.grad_norm, results.fan_ins, results.names,
                              layers=layers)
   accuracy = results.accuracy_by_name()
-  rows = [{**row, "test_accuracy": float(np.mean(accuracy[row["variant"]]))}
+  rows = [{**row, "test_accuracy": float(stats.mean_std(accuracy[row["variant"]])[0])}
           for row in table["rows"]]
   correlation = table["correlation"]
   utils.write_json_atomic(os.path.join(flags.workdir, "gradient.json"),
                           {"rows": rows, "correlation": correlation})
-  points = [(r["fan_in_cv"], r["concentration"]) for r in table["runs"]
-            if r["fan_in_cv"] is not None and r["concentration"] is not None]
-  ax = plots.accuracy_vs_measure(np.asarray([x for x, _ in points]),
-                                 np.asarray([y for _, y in points]),
+  points = np.asarray([(r["fan_in_cv"], r["concentration"]) for r in table["runs"]
+                       if r["fan_in_cv"] is not None and r["concentration"] is not None]
+                      ).reshape(-1, 2)
+  ax = plots.accuracy_vs_measure(points[:, 0], points[:, 1],
                                  xlabel="fan-in CV of the layer",
                                  ylabel="gradient concentration at hubs")
   plots.save(ax, os.path.join(flags.workdir, "gradient_vs_cv.png"))
-  fmt = lambda x, spec: "-" if x is None else format(x, spec)  # noqa: E731
-  print(f"{'variant':>16} {'layer':>8} {'CV':>5} {'conc.':>6} {'+-':>5} "
-        f"{'per-w':>6} {'acc %':>6}")
-  for row in rows:
-    print(f"{row['variant']:>16} {row['layer']:>8} {fmt(row['fan_in_cv'], '5.2f')} "
-          f"{fmt(row['concentration'], '6.2f')} "
-          f"{fmt(row['concentration_std'], '5.2f')} "
-          f"{fmt(row['per_weight'], '6.2f')} {100 * row['test_accuracy']:6.2f}")
+  print(tables.markdown_table(rows, _COLUMNS, fmt={"fan_in_cv": ".2f",
+        "concentration": ".2f", "concentration_std": ".2f", "per_weight": ".2f",
+        "test_accuracy": ".2%"}))
   for name, c in correlation.items():
     print(f"Pearson r(fan-in CV, concentration) {name}: r = {c['r']:.3f} "
           f"(p = {c['p']:.2g}, {c['n_runs']} runs)")
