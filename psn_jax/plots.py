@@ -8,9 +8,9 @@ calls `plt.show`; `save` writes a figure atomically.
 
 from __future__ import annotations
 
+import io
 import math
 import os
-import tempfile
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -24,6 +24,7 @@ from psn_jax import tracking
 from psn_jax.topology import concentration as concentration_lib
 from psn_jax.topology.degrees import as_layer_mask
 from psn_jax.utils import natural_order
+from psn_jax.utils import write_bytes_atomic
 
 __all__ = [
   "new_axes",
@@ -58,9 +59,11 @@ def _axes(ax: Axes | None) -> Axes:
 
 
 def save(fig: Figure | Axes, path: str | os.PathLike, *, dpi: int = 150) -> None:
-  """Saves a figure to `path` via a temporary file in the same folder and a rename.
+  """Saves a figure to `path` atomically (`psn_jax.utils.write_bytes_atomic`).
 
-  A reader never sees a half-written image (the rename is atomic on POSIX). The
+  The image is rendered in memory, then written through a temporary file in
+  the same folder and a rename, so a reader never sees a half-written image and
+  nothing is written when rendering fails; the file gets the umask's mode. The
   format follows the file suffix (png when there is none).
 
   Args:
@@ -79,20 +82,10 @@ def save(fig: Figure | Axes, path: str | os.PathLike, *, dpi: int = 150) -> None
     raise ValueError(
       f"fig must be a matplotlib Figure or Axes, got {type(fig).__name__}"
     )
-  path = os.fspath(path)
-  directory = os.path.dirname(os.path.abspath(path))
-  os.makedirs(directory, exist_ok=True)
-  suffix = os.path.splitext(path)[1]
-  fmt = suffix[1:].lower() if suffix else "png"
-  fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix or ".png")
-  try:
-    with os.fdopen(fd, "wb") as f:
-      fig.savefig(f, format=fmt, dpi=dpi)
-    os.replace(tmp, path)
-  except BaseException:
-    if os.path.exists(tmp):
-      os.remove(tmp)
-    raise
+  suffix = os.path.splitext(os.fspath(path))[1]
+  buffer = io.BytesIO()
+  fig.savefig(buffer, format=suffix[1:].lower() if suffix else "png", dpi=dpi)
+  write_bytes_atomic(path, buffer.getvalue())
 
 
 def _vector(name: str, x: Any, *, min_size: int = 1) -> np.ndarray:

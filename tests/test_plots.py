@@ -250,3 +250,17 @@ def test_save_writes_png_atomically(tmp_path):
   assert os.listdir(tmp_path) == ["sub"]  # failure leaves nothing behind
   with pytest.raises(ValueError, match="fig must be a matplotlib Figure or Axes"):
     plots.save("figure", tmp_path / "y.png")
+
+
+def test_save_follows_the_suffix_and_the_umask(tmp_path):
+  ax = plots.profile_curve(np.arange(10))
+  old = os.umask(0o027)
+  try:
+    plots.save(ax, tmp_path / "c.svg")
+    plots.save(ax, tmp_path / "c")                     # no suffix: png
+  finally:
+    os.umask(old)
+  assert b"<svg" in (tmp_path / "c.svg").read_bytes()[:400]
+  assert (tmp_path / "c").read_bytes().startswith(b"\x89PNG")
+  for name in ("c.svg", "c"):                          # not mkstemp's 0o600
+    assert (tmp_path / name).stat().st_mode & 0o777 == 0o640
