@@ -17,8 +17,8 @@ equilibrium), with the same seeds and so the same data order, and compares it
 with the ERK start paired over seeds (paired t-test, Cohen's d on the paired
 differences; `psn_jax.stats.paired_comparison`).
 
-Writes `stage1/results.json`, `stage2/results.json`, `equilibrium.json` and
-`summary.json` under WORKDIR and prints a table.
+Writes `stage1/`, `stage2/` (Results), `equilibrium.json`, `summary.json` and
+`fan_in_evolution.png` under WORKDIR and prints `equilibrium.summary_text`.
 """
 
 from __future__ import annotations
