@@ -1,0 +1,183 @@
+"""Tests for the claim reruns (configs/claims.py, psn_jax.claims,
+experiments.reproduce).
+
+Every claim's runs are built and planned at every size (no training); three
+claims covering every mechanism (static sweep; SET from masks read from a
+file, with NNSTD over snapshots and a sweep shared by two ids; RigL in two
+stages) train end to end at toy size on a tiny copy of MNIST / Fashion-MNIST
+and yield well-formed claim.json files. Training every claim at toy size
+takes several minutes of compilation on 2 cores, so it is opt-in:
+`PSN_CLAIMS_ALL=1 python -m pytest tests/test_claims.py -k every_claim`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import jax
+import numpy as np
+import pytest
+
+from configs import claims as claims_config
+from psn_jax import claims, masks, runner, sweep
+from helpers import tiny_data_dir
+
+DATA = os.environ.get("PSN_DATA_DIR", "/work/shared/data")
+needs_data = pytest.mark.skipif(
+    not os.path.exists(os.path.join(DATA, "mnist")),
+    reason="needs MNIST / Fashion-MNIST in $PSN_DATA_DIR")
+
+_KEYS = {"id", "title", "source", "paper", "ours", "rows", "verdict", "reason",
+         "command", "mode", "hardware", "wall_time_s", "figure"}
+
+
+@pytest.mark.parametrize("claim_id", claims_config.ALL)
+def test_toy_runs_are_valid_and_share_few_programs(claim_id, tmp_path):
+  spec = claims_config.get(claim_id)
+  runs = spec.runs("toy", str(tmp_path))
+  assert runs and len({r.name for r in runs}) == len(runs)
+  assert all(r.config.num_epochs == 1 and r.config.num_seeds <= 4
+             for r in runs)
+  assert len(sweep.plan(runs)) <= 2
+
+
+@pytest.mark.parametrize("claim_id", ["C1", "C3", "C5", "L3", "D3", "B1",
+                                      "atlas"])
+def test_full_runs_have_the_planned_shape(claim_id):
+  runs = claims_config.get(claim_id).runs("full", "")
+  c = runs[0].config
+  assert c.num_epochs >= 10 and c.num_seeds >= 3
+  if claim_id == "C5":
+    assert c.num_seeds >= 30  # the power analysis of reproductions.md
+  if claim_id == "L3":
+    assert c.hidden == (784, 784, 784) and c.num_seeds == 10
+  # One program per dataset (every mask source / grid point is batched data).
+  assert len(sweep.plan(runs)) == len({r.config.dataset for r in runs})
+
+
+def test_ids_and_errors():
+  assert claims_config.get("atlas").id == "atlas"
+  assert claims_config.get("c5").id == "C5"
+  with pytest.raises(ValueError, match="claim id must be one of"):
+    claims_config.get("C9")
+  assert set(claims_config.ALL) >= {"C1", "C2", "C3", "C4", "C5", "C6", "L2",
+                                    "L3", "L4", "D2", "D3", "B1", "B2", "B3",
+                                    "atlas"}
+  assert claims_config.get("L4").sweep == claims_config.get("L3").sweep == "L3"
+
+
+def test_nearly_identical_chain_moves_one_percent_each_step(tmp_path):
+  c = claims_config.base("toy", "set", hidden=(40,), sparsity=0.9,
+                         dense_last=True, num_seeds=4)
+  rel = claims.nearly_identical_file(c, str(tmp_path), fraction=0.05)
+  shape = claims._params_shape(c)  # pylint: disable=protected-access
+  m = masks.load_mask_file(os.path.join(tmp_path, rel), shape, [0, 1, 2, 3])
+  k0 = m["Dense_0"]["kernel"]          # [seed, 784, 40]
+  count = int(k0[0].sum())
+  assert all(int(k.sum()) == count for k in k0)
+  moved = round(0.05 * count)
+  for i in range(1, 4):                # each differs from the previous by 5%
+    assert int((k0[i] & ~k0[i - 1]).sum()) == moved
+  assert int((k0[3] & ~k0[0]).sum()) > moved
+  assert m["Dense_1"]["kernel"].all()  # dense class layer untouched
+  # Only the requested seeds, in the requested order.
+  sub = masks.load_mask_file(os.path.join(tmp_path, rel), shape, [2, 0])
+  assert np.array_equal(sub["Dense_0"]["kernel"], k0[[2, 0]])
+  with pytest.raises(ValueError, match="lacks seeds"):
+    masks.load_mask_file(os.path.join(tmp_path, rel), shape, [7])
+
+
+def test_mask_hook_restores_the_runner(tmp_path):
+  before, batched = runner.build_masks, runner.BATCHED_FIELDS
+  with claims.mask_hook(str(tmp_path)):
+    assert runner.build_masks is not before
+    assert "init_masks" in runner.BATCHED_FIELDS
+  assert runner.build_masks is before and runner.BATCHED_FIELDS == batched
+
+
+def test_dataset_available(tmp_path):
+  assert claims.dataset_available("morse")
+  assert not claims.dataset_available("covertype", str(tmp_path))
+  os.makedirs(tmp_path / "covertype")
+  (tmp_path / "covertype" / "covtype.data.gz").write_bytes(b"")
+  assert claims.dataset_available("covertype", str(tmp_path))
+
+
+def _check_claim(workdir, claim_id):
+  path = os.path.join(workdir, claim_id, "claim.json")
+  with open(path) as f:
+    doc = json.load(f)
+  assert _KEYS <= set(doc), sorted(_KEYS - set(doc))
+  assert doc["id"] == claim_id and doc["mode"] == "toy"
+  assert doc["verdict"] in claims.VERDICTS and doc["reason"]
+  assert doc["hardware"]["backend"] == "cpu"
+  assert doc["wall_time_s"]["train"] > 0
+  assert os.path.exists(os.path.join(workdir, claim_id, doc["figure"]))
+  assert os.path.exists(os.path.join(workdir, claim_id, "results.csv"))
+  assert f"reproduce {claim_id} --toy" in doc["command"]
+  assert doc["rows"]
+  return doc
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+  """C1, L3 + L4 and C5 trained once at toy size (one reproduce call)."""
+  from experiments import reproduce
+  root = tmp_path_factory.mktemp("claims")
+  data = tiny_data_dir(root / "data", DATA, n_train=256, n_test=128)
+  workdir = str(root / "w")
+  argv = ["reproduce", "C1", "L3", "L4", "C5", "--toy", "--workdir", workdir,
+          "--data_dir", data, "--no-progress"]
+  assert reproduce.main(argv) == 0
+  return workdir, argv
+
+
+@needs_data
+def test_toy_claims_end_to_end(toy):
+  workdir, _ = toy
+  c1 = _check_claim(workdir, "C1")
+  assert {r["arm"] for r in c1["rows"]} >= {"uniform", "random", "erk"}
+  gap = next(r for r in c1["rows"] if r["arm"] == "random")["gap_to_dense"]
+  assert gap["n"] == 2 and gap["p"] is not None or gap["std"] == 0
+  l3 = _check_claim(workdir, "L3")
+  epochs = [r["epoch"] for r in l3["rows"] if "epoch" in r]
+  assert epochs == [0, 1]
+  start = l3["rows"][0]["w0_vs_others_layer0"]["mean"]
+  assert 0 < start < 0.2        # 1% chains: nearly identical at epoch 0
+  l4 = _check_claim(workdir, "L4")
+  assert len(l4["rows"]) == 4   # the toy chain: four networks
+  c5 = _check_claim(workdir, "C5")
+  cmp = next(r for r in c5["rows"] if r.get("comparison") == "lognormal - erk")
+  assert cmp["n"] == 3
+  matched = next(r for r in c5["rows"] if "matched_cv_per_layer" in r)
+  assert len(matched["matched_cv_per_layer"]) == 2
+
+
+@needs_data
+def test_rerun_reanalyses_without_training(toy, capsys):
+  """A second call finds every group finished: no training, same numbers."""
+  from experiments import reproduce
+  workdir, argv = toy
+  with open(os.path.join(workdir, "L4", "claim.json")) as f:
+    before = json.load(f)
+  assert reproduce.main(["reproduce", "L4", "--toy", "--workdir", workdir,
+                         "--data_dir", argv[-2], "--no-progress"]) == 0
+  with open(os.path.join(workdir, "L4", "claim.json")) as f:
+    after = json.load(f)
+  assert after["rows"] == before["rows"]
+  assert after["wall_time_s"]["train"] == before["wall_time_s"]["train"]
+  assert "epoch" not in capsys.readouterr().err  # no training bar
+
+
+@needs_data
+@pytest.mark.skipif(not os.environ.get("PSN_CLAIMS_ALL"),
+                    reason="opt-in (minutes): PSN_CLAIMS_ALL=1")
+def test_every_claim_end_to_end_at_toy_size(tmp_path):
+  from experiments import reproduce
+  data = tiny_data_dir(tmp_path / "data", DATA, n_train=256, n_test=128)
+  workdir = str(tmp_path / "w")
+  assert reproduce.main(["reproduce", "--all", "--toy", "--workdir", workdir,
+                         "--data_dir", data, "--no-progress"]) == 0
+  for claim_id in claims_config.ALL:
+    _check_claim(workdir, claim_id)
