@@ -39,8 +39,9 @@ def body(flags) -> None:
                      f"{config.dst.algorithm!r}")
   common = dict(resume=flags.resume, data_dir=flags.data_dir,
                 progress=flags.progress)
-  pool = lambda r, name: equilibrium.pool_artifacts(equilibrium.seed_artifacts(  # noqa: E731
-      r.records, r.record_steps, r.fan_ins, r.index(name)))
+  def pool(r, name):  # one start's per-seed artifacts, pooled
+    return equilibrium.pool_artifacts(equilibrium.seed_artifacts(
+        r.records, r.record_steps, r.fan_ins, r.index(name)))
   stage1 = runner.run(config, os.path.join(workdir, "stage1"), variants=[
       runner.Variant("erk", config.sparsity, distribution="erk", profile="random"),
       runner.Variant("uniform", config.sparsity, distribution="uniform",

@@ -10,8 +10,9 @@ variant and hidden layer the concentration (mean over hubs, the top 10% of
 neurons by fan-in, over the mean over all neurons), its per-weight version
 (norm / fan-in), and the Pearson r between a layer's fan-in CV and its
 concentration across runs, all from
-`psn_jax.topology.concentration.variant_table` (Tomczak 2026 reports 2-5x for structured profiles,
-~1x for uniform, r = 0.93). Writes `WORKDIR/gradient.json` and
+`psn_jax.topology.concentration.variant_table` (Tomczak 2026 reports 2-5x for
+structured profiles, ~1x for uniform, r = 0.93). Prints them as a Markdown
+table (`psn_jax.tables`). Writes `WORKDIR/gradient.json` and
 `WORKDIR/gradient_vs_cv.png`.
 """
 

@@ -6,10 +6,11 @@
 Trains RigL with a constant drop fraction through all of training (so updates
 never shrink to zero and any settling is the topology's, not the schedule's)
 from several starts that share the ERK layer budgets: the equal-fan-in profile,
-random placement (RigL's ERK start), and PSN profiles from CV 0.5 to 1.5. Every start and seed runs in
-one program. Prints, per layer, each start's fan-in CV at the start, after
-each quarter of the updates and at the end, writes `WORKDIR/starts.json` and
-plots the CV trajectories to `WORKDIR/fan_in_cv.png`.
+random placement (RigL's ERK start), and PSN profiles from CV 0.5 to 1.5. Every
+start and seed runs in one program. Prints, per layer, each start's fan-in CV
+(mean over seeds) at the start, after each quarter of the updates and at the
+end (`equilibrium.cv_trajectories`), writes `WORKDIR/starts.json` and plots the
+CV trajectories to `WORKDIR/fan_in_cv.png` (`plots.fan_in_cv_trajectories`).
 """
 
 from __future__ import annotations

@@ -2,16 +2,14 @@
 
   python -m experiments.topology_table --out results/topology_table.md --seeds 5
 
-Each source of `psn_jax.masks.MASK_SOURCES` (as `configs/compare.py:sources`:
-uniform budgets at 90%, class layer dense, default CVs) builds the
-784-300-100-10 masks of seeds 0..S-1 (`networks.source_networks`), measured by
-`topology.summary` per sparse layer l: fan-in CV (`CV Ll`), normalized spectral
-gap (`gap Ll`), algebraic connectivity (`λ2 Ll`), forward scatter on 4x4 input
-patches / windows of 8 (`S_f Ll`); per network: dead neurons, Dey's scatter
-(minimum of the 2J + 2 values). `NNSTD L0`: `topology.nnstd_matrix` of layer 0
-over seed pairs, beside the random-mask baseline of
-`shared/research/topology-metrics.md` 1.6 (about 0.89 for two independent
-1000x1000 layers at 10%), re-measured here.
+Every source of `masks.MASK_SOURCES` as in `configs/compare.py:sources` (uniform
+budgets at 90%, class layer dense, default CVs): 784-300-100-10 masks of seeds
+0..S-1 (`networks.source_networks`) through `topology.summary`: per sparse layer
+l, fan-in CV, normalized spectral gap, lambda_2 and forward scatter (4x4 input
+patches, windows of 8); dead neurons; Dey's scatter (min of the 2J + 2 values);
+layer-0 NNSTD over seed pairs (`topology.nnstd_matrix`) beside the random-mask
+baseline of `shared/research/topology-metrics.md` 1.6 (about 0.89 for two
+independent 1000x1000 layers at 10%), re-measured here.
 """
 
 from __future__ import annotations

@@ -118,7 +118,8 @@ def markdown_table(rows: Any,
 
   Raises:
     ValueError: on rows of another type, no columns, a column that no row
-      has (nor the DataFrame), or a fmt that is neither a string nor a mapping of strings.
+      has (nor the DataFrame), or a fmt that is neither a string nor a
+      mapping of strings.
   """
   records = _records(rows)
   if columns is None:
