@@ -276,7 +276,8 @@ def environment() -> dict:
          "jax": jax.__version__, "jaxlib": getattr(jax.lib, "__version__", None)
          or __import__("jaxlib").__version__,
          "numpy": np.__version__, "python": platform.python_version(),
-         "host": platform.machine(), "cpu_count": os.cpu_count()}
+         "host": platform.machine(), "cpu_count": os.cpu_count(),
+         "load_average_1m": os.getloadavg()[0]}
   try:
     import torch  # pylint: disable=g-import-not-at-top
     env["torch"] = torch.__version__

@@ -2,7 +2,7 @@
 
 Two processes with 2 forced CPU devices each (a 4-device global mesh, 6 runs
 padded to 8, process 0 owning runs 0-3 and process 1 runs 4-7) run the tiny
-RigL study of tests/test_sharding.py for 2 epochs; `sharding.gather` brings
+static sparse study of tests/test_sharding.py for 2 epochs; `sharding.gather` brings
 the results to every host and process 0 alone writes them. The reference is
 one process with all 6 runs on its single device.
 """

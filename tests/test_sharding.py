@@ -6,7 +6,8 @@ file as a script in a subprocess with
 tests/test_sharding.py SCENARIO ...`); the script prints one JSON line that the
 test reads. The workload is the engine itself (`psn_jax.train.make_train`):
 `jax.jit(jax.vmap(engine.train_epoch))` over stacked runs on a tiny synthetic
-dataset, MLP 12-16-3, RigL every 4 steps (so the mask update runs).
+dataset, MLP 12-16-3, static sparse, and RigL every 4 steps in one case (so
+the mask update runs sharded; it is the slowest to compile).
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ ROOT = os.path.dirname(HERE)
 # The worker (runs in a subprocess with N forced CPU devices).
 
 
-def _setup(n_runs: int):
-  """(engine, keys, masks, data) of the tiny study; host NumPy inputs."""
+def _setup(n_runs: int, algorithm: str = "none"):
+  """(engine, keys, masks, data) of the tiny study; host NumPy inputs.
+
+  `algorithm` "rigl" updates the masks every 4 steps (slower to compile)."""
   import jax  # pylint: disable=g-import-not-at-top
   from psn_jax import config as config_lib  # pylint: disable=g-import-not-at-top
   from psn_jax import masks as masks_lib  # pylint: disable=g-import-not-at-top
@@ -39,7 +42,7 @@ def _setup(n_runs: int):
   c.batch_size = 32
   c.num_epochs = 3
   c.optim.lr_schedule = "constant"
-  c.dst.algorithm = "rigl"
+  c.dst.algorithm = algorithm
   c.dst.delta_t = 4
   c.dst.t_end_fraction = 1.0
   rng = np.random.default_rng(0)
@@ -106,11 +109,11 @@ def _shards_per_leaf(tree) -> list[int]:
                  or len(x.sharding.device_set) == 1})
 
 
-def scenario_equal(n_runs: int) -> dict:
+def scenario_equal(n_runs: int, algorithm: str) -> dict:
   """Sharded over all devices vs all runs on device 0; 2 epochs."""
   import jax  # pylint: disable=g-import-not-at-top
   from psn_jax import sharding  # pylint: disable=g-import-not-at-top
-  engine, keys, masks, data = _setup(n_runs)
+  engine, keys, masks, data = _setup(n_runs, algorithm)
   dev0 = jax.devices()[0]
   put = lambda t: jax.device_put(t, dev0)
   single_state, single_metrics = _train(engine, put(keys), put(masks), put(data), 2)
@@ -273,8 +276,8 @@ def test_one_device_mesh_and_placement():
 # Forced CPU devices, in a subprocess.
 
 
-@pytest.mark.parametrize("n_runs", [4, 6])
-def test_sharded_run_equals_single_device_run(n_runs):
+@pytest.mark.parametrize("n_runs,algorithm", [(4, "none"), (6, "rigl")])
+def test_sharded_run_equals_single_device_run(n_runs, algorithm):
   """4 runs on 4 devices (1 each) and 6 runs padded to 8 (2 each) equal all runs
   on one device: masks, keys and topology records (integers, booleans, so every
   RigL selection) EXACTLY, float leaves (params, Adam moments, metrics of both
@@ -284,7 +287,7 @@ def test_sharded_run_equals_single_device_run(n_runs):
   program, even on a 1-device mesh, is compiled differently (the partitioner
   rewrites the batched dots and gathers), and its float32 results differ by
   rounding (seen: at most 1.2e-7 after 2 epochs). Padding runs are dropped."""
-  out = run_worker(["equal", str(n_runs)], n_devices=4)
+  out = run_worker(["equal", str(n_runs), algorithm], n_devices=4)
   assert out["n_devices"] == 4
   assert out["n_padded"] == {4: 4, 6: 8}[n_runs] == out["leading"]
   assert out["split_over"] == [4]      # per-run leaves are split over 4 devices
