@@ -67,6 +67,7 @@ def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
   c.cv = ml_collections.config_dict.placeholder(float)
   c.dense_first = False
   c.dense_last = False
+  c.init_masks = ""            # a masks.save_mask_file .npz to start from ("" = make them)
 
   c.optim = ml_collections.ConfigDict()
   c.optim.name = "adam"        # adam (AdamW) | sgd (momentum, L2)
@@ -223,6 +224,9 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _mask_fields("", c.sparsity, c.distribution, c.profile, c.cv)
   _bool("dense_first", c.dense_first)
   _bool("dense_last", c.dense_last)
+  if not isinstance(c.get("init_masks", ""), str):
+    _fail("init_masks", "a path to a masks.save_mask_file .npz, or ''",
+          c.get("init_masks"))
   _real("dropout", c.get("dropout", 0.0), 0.0, 1.0, True, False)
   _int("input_pad", c.get("input_pad", 0), 0)
   _choice("precision", c.get("precision", "default"), PRECISIONS)

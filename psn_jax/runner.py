@@ -47,7 +47,7 @@ _PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "orbax-checkpoint",
 # data (masks, keys, the learning rate), not as part of the compiled program.
 BATCHED_FIELDS: tuple[str, ...] = (
     "sparsity", "distribution", "profile", "cv", "dense_first", "dense_last",
-    "optim.learning_rate")
+    "init_masks", "optim.learning_rate")
 # Fields that change neither the program nor the numbers of a run.
 _UNTRACKED_FIELDS: tuple[str, ...] = ("checkpoint_every",)
 
@@ -126,7 +126,14 @@ def seeds_of(config: ml_collections.ConfigDict) -> list[int]:
 
 def build_masks(config: ml_collections.ConfigDict, params_shape: Any,
                 seeds: Sequence[int]) -> Any:
-  """Masks of `config` for each seed, stacked on a leading seed axis."""
+  """Masks of `config` for each seed, stacked on a leading seed axis.
+
+  From `config.init_masks` (a `masks.save_mask_file` file holding these
+  seeds: fixed starts such as Liu et al.'s perturbed copies) when it is set,
+  else made by `masks.make_masks` from the mask fields.
+  """
+  if config.get("init_masks", ""):
+    return masks_lib.load_mask_file(config.init_masks, params_shape, seeds)
   per_seed = []
   for seed in seeds:
     if config.sparsity == 0:

@@ -327,3 +327,20 @@ def test_dropout_vmapped_equals_single_seed_bitwise():
                                 one_state.params)
     np.testing.assert_array_equal(metrics.train_loss[i], one.train_loss)
     np.testing.assert_array_equal(metrics.test_accuracy[i], one.test_accuracy)
+
+
+def test_init_masks_file_is_the_start_and_batched_data():
+  c = _toy(hidden=(16,))
+  c2 = _toy(hidden=(16,), sparsity=0.8)
+  spec = train_lib.DataSpec(1000, 20, 3)
+  params = train_lib.make_train(c, spec).params_shape
+  made = runner.build_masks(c2, params, [3, 4])
+  import tempfile
+  path = os.path.join(tempfile.mkdtemp(), "start.npz")
+  masks_lib.save_mask_file(path, made, [3, 4])
+  c.init_masks = path
+  config_lib.validate(c)
+  loaded = runner.build_masks(c, params, [4])
+  chex.assert_trees_all_equal(jax.tree.map(lambda a: a[1:], made), loaded)
+  # A mask file is data: it does not change the program.
+  assert runner.program_key(c) == runner.program_key(_toy(hidden=(16,)))
