@@ -84,6 +84,7 @@ BAD = [
     ("cv", (1.0, -2.0), ">= 0"),
     ("dense_first", 1, "True or False"),
     ("dense_last", "yes", "True or False"),
+    ("init_masks", 3, "a path"),
     ("dropout", 1.0, "[0, 1)"),
     ("dropout", -0.5, "[0, 1)"),
     ("input_pad", -1, ">= 0"),
