@@ -116,7 +116,9 @@ def c1_runs(mode: str, root: str = "") -> list[sweep.Run]:
              **_pick(mode, {}, {}, {"num_epochs": 20, "num_seeds": 5}))
     arms = [_dense(), _arm("uniform", 0.9, "uniform"), _arm("random", 0.9),
             _arm("erk", 0.9, distribution="erk")]
-    arms += [_arm(f"{f}_cv1", 0.9, f, cv=1.0) for f in families]
+    for f in families:  # CV 1 where the family reaches it, else its default
+      arm = lib.feasible_points(c, [_arm(f"{f}_cv1", 0.9, f, cv=1.0)])
+      arms += arm or [_arm(f"{f}_default", 0.9, f)]
     runs += _runs(c, [{**a, "name": f"{ds}/{a['name']}"} for a in
                       lib.feasible_points(c, arms)])
   return runs

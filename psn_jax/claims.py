@@ -333,6 +333,10 @@ def _pm(d: Mapping[str, Any], digits: int = 2) -> str:
   return s + (f" +- {std:.{digits}f}" if std is not None else "")
 
 
+def _n(x: Any, digits: int = 2) -> str:
+  return "-" if x is None else f"{x:.{digits}f}"
+
+
 def _fmt_p(p: Any) -> str:
   return "-" if p is None else (f"{p:.2g}" if p >= 1e-4 else "<1e-4")
 
@@ -652,10 +656,10 @@ def gradient(spec, first, second, ctx) -> dict:
                             xlabel="fan-in CV of the layer",
                             ylabel="RMS gradient per weight at hubs (x)")
   return {"ours": {"r": corr["r"], "ci95": corr["ci95"], "p": corr["p"],
-                   "n": corr["n"], "text": f"r = {corr['r']:.3f} "
-                   f"(95% CI {corr['ci95'][0]}, {corr['ci95'][1]}); random "
-                   f"{rnd_c:.2f}x; largest CV>=1 profile {top:.2f}x; RMS per "
-                   f"weight r = {corr2['r']}"},
+                   "n": corr["n"], "text": f"r = {_n(corr['r'], 3)} "
+                   f"(95% CI {_n(corr['ci95'][0])}, {_n(corr['ci95'][1])}); "
+                   f"random {rnd_c:.2f}x; largest CV>=1 profile {top:.2f}x; "
+                   f"RMS per weight r = {_n(corr2['r'])}"},
           "correlation": corr, "correlation_rms_per_weight": corr2,
           "rows": rows, "figure": ctx.figure(spec, fig),
           "verdict": _verdict(r_ok and mag_ok, r_ok or mag_ok),
@@ -736,6 +740,7 @@ def lognormal_vs_erk(spec, first, second, ctx) -> dict:
     axes[1].axhspan(d["ci95"][0], d["ci95"][1], color=plots.OKABE_ITO[3],
                     alpha=0.2, label="95% CI")
   axes[1].axhline(0.16, color="#555555", linestyle="--", label="PSN: +0.16")
+  axes[1].set_xticks(np.arange(diffs.size))
   axes[1].set(xlabel="seed index", ylabel="lognormal - ERK (pp)",
               title=f"paired over {d['n']} seeds")
   axes[1].legend(fontsize=7)
@@ -1012,13 +1017,13 @@ def scatter(spec, first, second, ctx) -> dict:
   p_ok = pair is not None and pair["mean"] > 0 and (pair["p"] or 1) < 0.05
   if pair:
     rows.append({"comparison": "dey_clash_free - dey_windowed", **pair})
-  return {"ours": {**corr, "text": f"r(scatter, accuracy) = {corr['r']} over "
-                   f"{corr['n']} runs; clash-free - windowed "
-                   f"{pair['mean'] if pair else None} pp"},
+  pm = _n(pair["mean"]) if pair else "-"
+  return {"ours": {**corr, "text": f"r(scatter, accuracy) = {_n(corr['r'])} "
+                   f"over {corr['n']} runs; clash-free - windowed {pm} pp"},
           "rows": rows, "figure": ctx.figure(spec, fig),
           "verdict": _verdict(r_ok and p_ok, r_ok or p_ok),
-          "reason": f"r = {corr['r']}, p = {_fmt_p(corr['p'])}; clash-free - "
-                    f"windowed = {pair['mean'] if pair else None} pp (p = "
+          "reason": f"r = {_n(corr['r'])}, p = {_fmt_p(corr['p'])}; clash-free "
+                    f"- windowed = {pm} pp (p = "
                     f"{_fmt_p(pair['p']) if pair else '-'})"}
 
 
@@ -1170,7 +1175,7 @@ def spectral(spec, first, second, ctx) -> dict:
                       title="B3: families at equal density")
   main = rows[0]["partial_r"]
   return {"ours": {**main, "text": "; ".join(
-              f"{r['dataset']} {r['measure']}: partial r = {r['partial_r']['r']}"
+              f"{r['dataset']} {r['measure']}: partial r = {_n(r['partial_r']['r'])}"
               f" (p = {_fmt_p(r['partial_r']['p'])})" for r in rows)},
           "rows": rows, "figure": ctx.figure(spec, fig),
           "verdict": _verdict(all(oks), any(oks)),
@@ -1229,7 +1234,7 @@ def atlas(spec, first, second, ctx) -> dict:
                        if meas[(n, s)][w] is not None] or [math.nan]))
         for w in ATLAS_MEASURES}})
   text = "; ".join(f"{b['dataset']}: best {b['measure']} r = {b['r']:.2f} "
-                   f"(CI {b['ci95'][0]}, {b['ci95'][1]})" if b["r"] is not None
+                   f"(CI {_n(b['ci95'][0])}, {_n(b['ci95'][1])})" if b["r"] is not None
                    else f"{b['dataset']}: undefined" for b in best)
   return {"ours": {**best[0], "text": text}, "rows": rows,
           "figure": ctx.figure(spec, fig), "verdict": "measured",

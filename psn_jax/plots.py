@@ -682,7 +682,8 @@ def claim_lines(
     e = None if err is None else np.nan_to_num(np.asarray(err, float))
     ax.errorbar(x, mean, yerr=e, capsize=3, markersize=4, label=str(label),
                 **_style(i))
-  if logx:
+  xs = [np.asarray(x, float) for x, _, _ in series.values()]
+  if logx and xs and np.ptp(np.concatenate(xs)) > 0:
     ax.set_xscale("log")
   ax.set_xlabel(xlabel)
   ax.set_ylabel(ylabel)
