@@ -25,7 +25,7 @@ _MEASURES = (("fan_in_cv", "fan-in CV L0"), ("normalized_gap", "norm. gap L0"),
 
 def body(flags) -> None:
   import pandas as pd
-  from psn_jax import topology, utils
+  from psn_jax import tables, topology, utils
   _, results = cli.run_variants(flags)
   first = int(results.snapshot_epochs[0]) if len(results.snapshot_epochs) else None
   if first != 0:
@@ -39,18 +39,16 @@ def body(flags) -> None:
                    "test_accuracy": 100 * results.final_test_accuracy[v, s],
                    **{k: float(summary[k][0]) for k, _ in _MEASURES}})
   df = pd.DataFrame(rows)
-  stats = df.drop(columns="seed").groupby("source", sort=False).agg(["mean", "std"])
-  cols = [("test_accuracy", "test acc. (%)")] + list(_MEASURES)
-  lines = ["| source | " + " | ".join(label for _, label in cols) + " |",
-           "|---" * (len(cols) + 1) + "|"]
-  for source, row in stats.iterrows():
-    cells = [f"{row[(k, 'mean')]:.3f} +- {row[(k, 'std')]:.3f}" for k, _ in cols]
-    lines.append(f"| {source} | " + " | ".join(cells) + " |")
+  per_source = df.drop(columns="seed").groupby("source", sort=False).agg(list)
+  table = tables.markdown_table(
+      per_source.reset_index(),
+      [("source", "source"), ("test_accuracy", "test acc. (%)")] +
+      list(_MEASURES), fmt={"test_accuracy": ".2f"})
   config = flags.config
   header = (f"{config.dataset}, hidden {tuple(config.hidden)}, "
             f"{len(results.seeds)} seeds, {config.num_epochs} epochs, "
             f"{results.meta['device']}, {results.meta['wall_time_s']:.0f} s")
-  text = header + "\n\n" + "\n".join(lines) + "\n"
+  text = header + "\n\n" + table + "\n"
   utils.write_text_atomic(os.path.join(flags.workdir, "sources.md"), text)
   utils.write_text_atomic(os.path.join(flags.workdir, "sources.csv"),
                           df.to_csv(index=False))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import sys
 
-
 from experiments import cli
 
 cli.define_flags("configs/train.py:quick")
@@ -24,10 +23,10 @@ def body(flags) -> None:
   from psn_jax import runner  # after flag parsing: bad flags fail fast
   results = runner.run(flags.config, flags.workdir, resume=flags.resume,
                        data_dir=flags.data_dir, progress=flags.progress)
-  acc = results.final_test_accuracy.ravel()
+  from psn_jax import tables
+  acc = 100 * results.final_test_accuracy.ravel()
   print(f"final test accuracy over {acc.size} seeds: "
-        f"{100 * acc.mean():.2f} +- {100 * acc.std(ddof=1) if acc.size > 1 else 0:.2f}%"
-        f"  -> {flags.workdir}/results.json")
+        f"{tables.mean_std_cell(acc, '.2f')}%  -> {flags.workdir}/results.json")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,10 @@ from __future__ import annotations
 import os
 import random
 
+# One BLAS thread per test process: pytest-xdist already runs one process per
+# core, and oversubscribed BLAS threads slow the topology measures ~30x.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import hypothesis
 from hypothesis import HealthCheck
 
