@@ -1172,7 +1172,8 @@ def spectral(spec, first, second, ctx) -> dict:
         series[f"{ds}, density {d:g}"] = tuple(np.asarray(t, float)[order]
                                                for t in (xs, ys, es))
     plots.claim_lines(series, ax, xlabel=label, ylabel="test accuracy (%)",
-                      title="B3: families at equal density")
+                      title="B3: graph families, one colour per density",
+                      connect=False)
   main = rows[0]["partial_r"]
   return {"ours": {**main, "text": "; ".join(
               f"{r['dataset']} {r['measure']}: partial r = {_n(r['partial_r']['r'])}"

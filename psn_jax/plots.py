@@ -650,6 +650,7 @@ def claim_lines(
   logx: bool = False,
   hline: tuple[float, float | None, str] | None = None,
   title: str | None = None,
+  connect: bool = True,
 ) -> Axes:
   """One line per series with +-1 std error bars over seeds.
 
@@ -663,6 +664,7 @@ def claim_lines(
     hline: `(y, std or None, label)`: a reference level (e.g. dense) drawn as
       a dashed line with a +-std band.
     title: axes title.
+    connect: join each series' points with a line (False: markers only).
 
   Returns:
     The Axes, with one errorbar container per series.
@@ -680,8 +682,11 @@ def claim_lines(
       raise ValueError(f"series {label!r}: x and mean must have equal shapes, "
                        f"got {x.shape} and {mean.shape}")
     e = None if err is None else np.nan_to_num(np.asarray(err, float))
+    style = _style(i)
+    if not connect:
+      style["linestyle"] = "none"
     ax.errorbar(x, mean, yerr=e, capsize=3, markersize=4, label=str(label),
-                **_style(i))
+                **style)
   xs = [np.asarray(x, float) for x, _, _ in series.values()]
   if logx and xs and np.ptp(np.concatenate(xs)) > 0:
     ax.set_xscale("log")

@@ -154,3 +154,33 @@ def test_report_cli_twice_same_file(tmp_path):
   text = first.decode()
   assert "**partly**" in text
   assert text.count(" | not run | ") >= 10  # every other claim id is listed
+
+
+# -- claim figures -----------------------------------------------------------
+
+
+def test_claim_lines_and_bars(tmp_path):
+  from psn_jax import plots
+  fig, axes = plots.claim_figure(2)
+  assert len(axes) == 2
+  ax = plots.claim_lines({"a": ([0.1, 0.2], [90.0, 91.0], [0.1, float("nan")]),
+                          "b": ([0.1, 0.2], [89.0, 90.0], None)}, axes[0],
+                         xlabel="density", ylabel="accuracy (%)", logx=True,
+                         hline=(92.0, 0.2, "dense"))
+  assert len(ax.containers) == 2 and ax.get_xscale() == "log"
+  assert [t.get_text() for t in ax.get_legend().get_texts()] == ["dense", "a", "b"]
+  one = plots.claim_lines({"a": ([0.5], [1.0], None)}, plots.new_axes(),
+                          xlabel="x", ylabel="y", logx=True, connect=False)
+  assert one.get_xscale() == "linear"   # one x value: no log axis
+  bars = plots.claim_bars({"mnist": {"u": (0.5, 0.1), "r": (0.7, None)},
+                           "fmnist": {"u": (1.5, 0.2)}}, axes[1],
+                          ylabel="gap (pp)", band=(0.2, 0.6))
+  heights = sorted(round(p.get_height(), 3) for p in bars.patches
+                   if p.get_width() < 0.5)
+  assert heights == [0.5, 0.7, 1.5]
+  assert len(set(plots.OKABE_ITO)) == 8
+  path = tmp_path / "f.png"
+  plots.save(fig, path)
+  assert path.stat().st_size > 0
+  with pytest.raises(ValueError, match="equal shapes"):
+    plots.claim_lines({"a": ([1, 2], [1.0], None)}, xlabel="x", ylabel="y")
