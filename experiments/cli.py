@@ -31,7 +31,7 @@ _EXITING = threading.Lock()
 def _interrupt_message() -> str:
   workdir = _STATE["workdir"]
   if not workdir:
-    return "interrupted before training started: no checkpoint was written"
+    return "interrupted before the run started: nothing was written"
   path = os.path.join(os.path.abspath(workdir), "checkpoints")
   try:
     epochs = sorted(int(n) for n in os.listdir(path) if n.isdigit())
@@ -68,7 +68,8 @@ def exit_on_interrupt(*_: object) -> None:
 
 def install_interrupt_handler() -> None:
   """Routes SIGINT to `exit_on_interrupt` (main thread only; idempotent)."""
-  if _STATE["installed"] or threading.current_thread() is not threading.main_thread():
+  if (_STATE["installed"]
+      or threading.current_thread() is not threading.main_thread()):
     return
   _STATE["installed"] = True
   # A Python handler for a signal that reaches a thread started earlier ...
