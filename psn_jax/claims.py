@@ -19,8 +19,8 @@ here` (data absent), and `measured` for the atlas, which tests no paper. Each
 analysis states its rule in its docstring and in the one-line reason.
 
 Masks fixed before training (Liu's nearly identical starts, PSN's learned hub
-placement) come from a file named by the config field `init_masks` (relative
-to the claim's sweep folder); `mask_hook` makes `runner.build_masks` read it.
+placement) come from a file named by the config field `init_masks`, relative
+to the claim's sweep folder; `mask_hook` resolves that name for the runner.
 """
 
 from __future__ import annotations
@@ -265,18 +265,18 @@ def learned_mask_files(first: sweep.SweepResult, name: str, root: str
 
 @contextlib.contextmanager
 def mask_hook(root: str):
-  """Makes `runner.build_masks` read `config.init_masks` (relative to root).
+  """Makes `runner.build_masks` read `config.init_masks` relative to `root`.
 
-  Until `runner.build_masks` reads the field itself (the one line asked of
-  the runner's owner), this swaps in a wrapper for the duration of a sweep,
-  and adds `init_masks` to `runner.BATCHED_FIELDS` (masks are batched data,
-  so runs that differ only in their mask file share one program).
+  The claims store mask files under their sweep folder and name them in the
+  config relative to it, so a sweep folder can move (GPU -> CPU) and still
+  resume or re-analyse (configs compare equal). This swaps in a wrapper of
+  `runner.build_masks` that resolves the relative name for the duration of a
+  sweep (the runner itself reads the name as given), and makes sure
+  `init_masks` is one of `runner.BATCHED_FIELDS` (masks are batched data, so
+  runs that differ only in their mask file share one program).
   """
   original = runner.build_masks
   batched = runner.BATCHED_FIELDS
-  if "load_mask_file" in original.__code__.co_names:
-    yield
-    return
 
   def build_masks(config, params_shape, seeds):
     path = config.get("init_masks", "")
@@ -286,7 +286,7 @@ def mask_hook(root: str):
     return original(config, params_shape, seeds)
 
   runner.build_masks = build_masks
-  if "init_masks" not in batched:   # masks are batched data: one program
+  if "init_masks" not in batched:
     runner.BATCHED_FIELDS = batched + ("init_masks",)
   try:
     yield

@@ -93,6 +93,13 @@ def test_mask_hook_restores_the_runner(tmp_path):
   with claims.mask_hook(str(tmp_path)):
     assert runner.build_masks is not before
     assert "init_masks" in runner.BATCHED_FIELDS
+    rel = claims.nearly_identical_file(
+        claims_config.base("toy", "set", sparsity=0.9, num_seeds=2),
+        str(tmp_path))
+    c = claims_config.base("toy", init_masks=rel, num_seeds=2)
+    shape = claims._params_shape(c)  # pylint: disable=protected-access
+    got = runner.build_masks(c, shape, [0, 1])   # resolved against the root
+    assert got["Dense_0"]["kernel"].shape == (2, 784, 16)
   assert runner.build_masks is before and runner.BATCHED_FIELDS == batched
 
 
