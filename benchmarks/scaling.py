@@ -269,7 +269,8 @@ def _print_row(r: dict) -> None:
 
 def environment() -> dict:
   dev = jax.devices()[0]
-  env = {"command": " ".join([os.path.basename(sys.executable)] + sys.argv),
+  module = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+  env = {"command": " ".join(["python -m", f"benchmarks.{module}"] + sys.argv[1:]),
          "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
          "device": dev.device_kind, "backend": jax.default_backend(),
          "num_devices": jax.device_count(), "num_processes": jax.process_count(),
