@@ -107,6 +107,46 @@ rm -rf "$work"
 
 echo "=== suite done in $(( $(date +%s) - t_start )) s; files:" | tee -a "$log"
 ls -la "$out" | tee -a "$log"
-# The tables again, last, so they are in the tail the device tool returns.
-grep -h -A40 -e "^ *hidden .*seed-ep/s" -e "^ *hidden .*GFLOP/step" -e "^bits .*plain ms" \
-  -e "RigL / static" -e "baseline .*faster" "$log" | tail -80
+# The key numbers again, last, so they are in the tail the device tool returns.
+$py - "$out" <<'EOF' 2>&1 | tee -a "$log"
+import json, os, sys
+out = sys.argv[1]
+def load(name):
+  path = os.path.join(out, name)
+  return json.load(open(path)) if os.path.exists(path) else None
+s = load("scaling.json")
+if s:
+  print(f"SCALING {s['device']} x{s['num_devices']} (seed-epochs/s, 468-step epochs; step ms)")
+  for r in s["rows"] + s.get("precision", []):
+    if "error" in r:
+      print(f"  {'-'.join(map(str, r['hidden']))} {r['algorithm']} S={r['S']}: {r['error'][:80]}")
+      continue
+    print(f"  {'-'.join(map(str, r['hidden'])):>14} {r['algorithm']:>8} S={r['S']:<4} "
+          f"dev={r['devices']} {r['precision']:>13} {r['seed_epochs_per_s']:9.1f} "
+          f"{r['step_ms']:8.3f} ms  compile {r['compile_s']:5.1f} s  "
+          f"peak {(r['device_peak_bytes'] or 0) / 2**30:5.2f} GiB")
+  for b in s.get("baselines", []):
+    print(f"  baseline {'-'.join(map(str, b['hidden']))} {b['baseline']}: "
+          f"{b['seed_epochs_per_s']:.2f} seed-ep/s, {b['step_ms']:.3f} ms/step")
+  for q in s.get("rigl_over_static", []):
+    print(f"  RigL/static {'-'.join(map(str, q['hidden']))} S={q['S']}: {q['rigl_over_static']:.3f}")
+  if s.get("skipped_for_budget"):
+    print(f"  skipped for the time budget: {len(s['skipped_for_budget'])} points")
+r = load("roofline.json")
+if r:
+  print("ROOFLINE (GFLOP/step, MB/step, step ms, bound, fraction of roofline)")
+  for x in r["rows"]:
+    frac = x.get("roofline_fraction")
+    print(f"  {'-'.join(map(str, x['hidden'])):>14} {x['algorithm']:>5} S={x['S']:<4} "
+          f"{x['flops_per_step'] / 1e9:9.2f} {x['bytes_per_step'] / 1e6:9.1f} "
+          f"{x['step_ms']:8.3f}  {x.get('bound', '-')}  "
+          f"{'unknown' if frac is None else f'{frac:.1%}'}")
+g = load("rigl_update.json")
+if g:
+  print("RIGL UPDATE (bits/pass, S, plain ms, update ms, epoch ratio; before -> now)")
+  for x in g["rows"]:
+    base = (f"  before {x['rigl_baseline_ms']:.3f} -> {x['rigl_interleaved_ms']:.3f} ms, "
+            f"same: {x['same_as_baseline']}") if "rigl_baseline_ms" in x else ""
+    print(f"  b={x['digit_bits']} S={x['S']} {x['plain_ms']:.3f} {x['rigl_ms']:.3f} "
+          f"{x['epoch_ratio']:.3f}x{base}")
+EOF
