@@ -48,13 +48,15 @@ if [ "$quick" = 1 ]; then
   rigl_args=(--seeds 1 --reps 2 --digit_bits 1,4)
   limits=(600 300 400)
 else
-  # ~4 minutes in all: S up to 256 for 300-100, 64 for 1000-1000-1000.
+  # About 5 minutes in all (each step bounded; JSONs are rewritten after every
+  # point, so a step cut short keeps what it measured): S up to 256 for
+  # 300-100, 64 for 1000-1000-1000; scaling starts no new point after 100 s.
   scaling_args=(--seeds 1,4,16,32,64,128,256 --max_seeds_wide 64 --steps 100 --epochs 2
-                --precision_seeds 64 --budget_s 130)
+                --precision_seeds 64 --cond_seeds 64 --budget_s 100)
   roofline_args=(--hidden 300-100,1000-1000-1000 --seeds 32,256 --max_seeds_wide 32
-                 --algorithms none,rigl --steps 100 --reps 3)
+                 --algorithms none --steps 100 --reps 3)
   rigl_args=(--seeds 64 --reps 20 --digit_bits 1,2,4)
-  limits=(200 90 100)
+  limits=(150 70 90)
 fi
 
 # 1. Throughput against S, width, devices; precision; Python / PyTorch loops.

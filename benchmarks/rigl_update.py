@@ -229,13 +229,20 @@ def main() -> None:
             f"{row['rigl_interleaved_ms']:.3f} ms now (interleaved; "
             f"{row['rigl_baseline_ms'] / row['rigl_interleaved_ms']:.2f}x faster), "
             f"identical output: {row['same_as_baseline']}", flush=True)
-  if args.out:
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-      json.dump({"command": " ".join(sys.argv), "label": args.label,
-                 "device": dev.device_kind, "backend": jax.default_backend(),
-                 "num_devices": jax.device_count(), "jax": jax.__version__,
-                 "python": platform.python_version(), "rows": rows}, f, indent=1)
+    dump(args, dev, rows)
+
+
+def dump(args, dev, rows) -> None:
+  """Rewrites the JSON (after every row: a run cut short keeps its rows)."""
+  if not args.out:
+    return
+  os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+  with open(args.out, "w") as f:
+    json.dump({"command": "python -m benchmarks.rigl_update " + " ".join(sys.argv[1:]),
+               "label": args.label, "device": dev.device_kind,
+               "backend": jax.default_backend(), "num_devices": jax.device_count(),
+               "jax": jax.__version__, "python": platform.python_version(),
+               "load_average_1m": os.getloadavg()[0], "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -174,6 +174,13 @@ def main() -> None:
         f"{'MB/step':>9} {'analytic GF':>11} {'FLOP/B':>7} {'step ms':>9} "
         f"{'TFLOP/s':>8} {'GB/s':>8} {'roofline ms':>11} {'fraction':>8}")
   rows = []
+  os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+
+  def dump():
+    with open(args.out, "w") as f:
+      json.dump({**env, "args": vars(args), "peaks_table": PEAKS, "rows": rows}, f,
+                indent=1)
+
   for h in args.hidden.split(","):
     hidden = tuple(int(x) for x in h.split("-"))
     for s in [int(v) for v in args.seeds.split(",")]:
@@ -183,6 +190,7 @@ def main() -> None:
         for p in args.precisions.split(","):
           r = analyse(hidden, s, alg, args.steps, args.reps, p)
           rows.append(r)
+          dump()
           frac = r.get("roofline_fraction")
           rms = r.get("roofline_step_ms")
           print(f"{h:>15} {alg:>5} {s:>4} {p:>13} {r['flops_per_step'] / 1e9:>11.3f} "
@@ -193,10 +201,7 @@ def main() -> None:
                 f"{r['achieved_bytes_per_s'] / 1e9:>8.1f} "
                 f"{'-' if rms is None else f'{rms:.3f}':>11} "
                 f"{'unknown' if frac is None else f'{frac:.1%}':>8}", flush=True)
-  os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-  with open(args.out, "w") as f:
-    json.dump({**env, "args": vars(args), "peaks_table": PEAKS, "rows": rows}, f,
-              indent=1)
+  dump()
   print(f"wrote {args.out}")
 
 

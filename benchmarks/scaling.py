@@ -332,7 +332,21 @@ def main() -> None:
       meshes.append(None)
     elif d == "all" and (jax.device_count() > 1 or "1" not in args.devices.split(",")):
       meshes.append(sharding.make_mesh())
-  rows, baselines, skipped = [], [], []
+  out = args.out
+  if out.endswith("/") or os.path.isdir(out):
+    tag = "quick" if args.quick else "full"
+    out = os.path.join(out, f"scaling_{env['backend']}_{jax.device_count()}dev_{tag}.json")
+  os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+  rows, baselines, skipped, precision_rows, ratios = [], [], [], [], []
+
+  def dump():
+    """Rewrites the JSON (after every point: a run cut short keeps its rows)."""
+    with open(out, "w") as f:
+      json.dump({**env, "args": vars(args), "rows": rows,
+                 "precision": precision_rows, "baselines": baselines,
+                 "rigl_over_static": ratios, "skipped_for_budget": skipped}, f,
+                indent=1)
+
   start = time.perf_counter()
   over = lambda: args.budget_s and time.perf_counter() - start > args.budget_s
   print(f"\n{'hidden':>15} {'alg':>5} {'S':>4} {'dev':>3} {'precision':>13} "
@@ -361,6 +375,7 @@ def main() -> None:
             break
           rows.append(r)
           _print_row(r)
+          dump()
   # RigL's program with no update firing: the cost of the conditional step.
   if args.cond_seeds and not over():
     for algorithm in ("none", "rigl_off", "rigl"):
@@ -369,8 +384,8 @@ def main() -> None:
       r["split"] = True
       rows.append(r)
       _print_row(r)
+      dump()
   # Precision: first width, static and RigL, one device.
-  precision_rows = []
   for algorithm in args.algorithms.split(","):
     for p in args.precisions.split(","):
       if over():
@@ -380,6 +395,7 @@ def main() -> None:
                       args.epochs, None, precision=p)
       precision_rows.append(r)
       _print_row(r)
+      dump()
   print(f"\nbaselines ({STEPS_PER_REAL_EPOCH}-step epochs):")
   for hidden in widths:
     for fn in (time_python_loop, time_torch_loop):
@@ -391,11 +407,11 @@ def main() -> None:
         continue
       if b is not None:
         baselines.append(b)
+        dump()
         print(f"{'-'.join(map(str, hidden)):>15} {b['baseline']:>22} "
               f"{b['seed_epochs_per_s']:>9.2f} seed-ep/s {b['step_ms']:>8.3f} ms/step",
               flush=True)
   # RigL / static epoch time at equal (width, S, devices).
-  ratios = []
   by_key = {(tuple(r["hidden"]), r["algorithm"], r["S"], r["devices"]): r
             for r in rows if "error" not in r and not r.get("split")}
   for (h, alg, s, d), r in by_key.items():
@@ -413,15 +429,7 @@ def main() -> None:
     print("\nRigL / static epoch time: " + ", ".join(
         f"{'-'.join(map(str, q['hidden']))} S={q['S']} dev={q['devices']}: "
         f"{q['rigl_over_static']:.3f}" for q in ratios))
-  out = args.out
-  if out.endswith("/") or os.path.isdir(out):
-    tag = "quick" if args.quick else "full"
-    out = os.path.join(out, f"scaling_{env['backend']}_{jax.device_count()}dev_{tag}.json")
-  os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-  with open(out, "w") as f:
-    json.dump({**env, "args": vars(args), "rows": rows, "precision": precision_rows,
-               "baselines": baselines, "rigl_over_static": ratios,
-               "skipped_for_budget": skipped}, f, indent=1)
+  dump()
   if skipped:
     print(f"skipped for the time budget: {len(skipped)} points")
   print(f"\nwrote {out}")
