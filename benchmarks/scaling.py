@@ -255,6 +255,17 @@ def time_torch_loop(hidden, data: train_lib.Data, steps: int,
           "seed_epochs_per_s": 1.0 / (STEPS_PER_REAL_EPOCH * step_s)}
 
 
+def _guarded(fn, *args, **kwargs):
+  """fn(*args, **kwargs), or None (printed) if it raises: one failing point
+  must not lose the rest of the table."""
+  try:
+    return fn(*args, **kwargs)
+  except Exception as e:  # pylint: disable=broad-except
+    print(f"  {fn.__name__}{args[:3]}: failed ({type(e).__name__}: "
+          f"{str(e).splitlines()[0][:100]})", flush=True)
+    return None
+
+
 def _fmt_bytes(b) -> str:
   return "-" if b is None else f"{b / 2**20:.0f}"
 
@@ -352,7 +363,7 @@ def main() -> None:
   print(f"\n{'hidden':>15} {'alg':>5} {'S':>4} {'dev':>3} {'precision':>13} "
         f"{'seed-ep/s':>11} {'step ms':>9} {'compile':>8} {'prog MiB':>8} "
         f"{'peak MiB':>8}")
-  for hidden in widths:
+  for i, hidden in enumerate(widths):
     wide = max(hidden) >= 1000
     for algorithm in args.algorithms.split(","):
       for mesh in meshes:
@@ -376,26 +387,33 @@ def main() -> None:
           rows.append(r)
           _print_row(r)
           dump()
-  # RigL's program with no update firing: the cost of the conditional step.
-  if args.cond_seeds and not over():
-    for algorithm in ("none", "rigl_off", "rigl"):
-      r = time_engine(widths[0], algorithm, args.cond_seeds, data, args.steps,
-                      args.epochs, None)
-      r["split"] = True
-      rows.append(r)
-      _print_row(r)
-      dump()
-  # Precision: first width, static and RigL, one device.
-  for algorithm in args.algorithms.split(","):
-    for p in args.precisions.split(","):
-      if over():
-        skipped.append({"precision": p, "algorithm": algorithm})
-        continue
-      r = time_engine(widths[0], algorithm, args.precision_seeds, data, args.steps,
-                      args.epochs, None, precision=p)
-      precision_rows.append(r)
-      _print_row(r)
-      dump()
+    if i:
+      continue
+    # After the first width: the split of RigL's overhead and the precisions.
+    # RigL's program with no update firing: the cost of the conditional step.
+    if args.cond_seeds and not over():
+      for algorithm in ("none", "rigl_off", "rigl"):
+        r = _guarded(time_engine, widths[0], algorithm, args.cond_seeds, data,
+                     args.steps, args.epochs, None)
+        if r is None:
+          continue
+        r["split"] = True
+        rows.append(r)
+        _print_row(r)
+        dump()
+    # Precision: first width, static and RigL, one device.
+    for algorithm in args.algorithms.split(","):
+      for p in args.precisions.split(","):
+        if over():
+          skipped.append({"precision": p, "algorithm": algorithm})
+          continue
+        r = _guarded(time_engine, widths[0], algorithm, args.precision_seeds, data,
+                     args.steps, args.epochs, None, precision=p)
+        if r is None:
+          continue
+        precision_rows.append(r)
+        _print_row(r)
+        dump()
   print(f"\nbaselines ({STEPS_PER_REAL_EPOCH}-step epochs):")
   for hidden in widths:
     for fn in (time_python_loop, time_torch_loop):
