@@ -44,9 +44,13 @@ import math
 from typing import Any, Callable, Sequence, Union
 
 import jax
-import jax.extend.random as jax_random_ext
 import jax.numpy as jnp
 from jax import lax
+
+try:  # the threefry primitive, to draw only the counters a layer uses
+  from jax.extend.random import threefry2x32_p as _threefry2x32_p
+except ImportError:  # pragma: no cover - other JAX versions: full-width draw
+  _threefry2x32_p = None
 
 PyTree = Any
 Schedule = Union[float, Callable[[Any], Any]]
@@ -261,12 +265,14 @@ def _counter_bits_available(keys: jax.Array) -> bool:
   `jax_threefry_partitionable` (the default since JAX 0.5), where element `f`
   (flat index) of `bits(k, shape)` is `x1 ^ x2` of `threefry2x32(k, (0, f))`.
   """
-  if not jax.config.jax_threefry_partitionable:
+  if _threefry2x32_p is None or not getattr(
+      jax.config, "jax_threefry_partitionable", True):
     return False
   if jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):
     return str(jax.random.key_impl(keys)) == "threefry2x32"
   return (keys.dtype == jnp.uint32 and keys.shape[-1:] == (2,)
-          and jax.config.jax_default_prng_impl == "threefry2x32")
+          and getattr(jax.config, "jax_default_prng_impl", "threefry2x32")
+          == "threefry2x32")
 
 
 def _priorities_from_counters(layer_keys: jax.Array, shapes: Sequence[tuple[int, ...]],
@@ -282,7 +288,7 @@ def _priorities_from_counters(layer_keys: jax.Array, shapes: Sequence[tuple[int,
     # Row r, column j of the (2, width) draw is flat counter r * width + j.
     counters = jnp.concatenate([lax.iota(jnp.uint32, size),
                                 jnp.uint32(width) + lax.iota(jnp.uint32, size)])
-    x1, x2 = jax_random_ext.threefry2x32_p.bind(
+    x1, x2 = _threefry2x32_p.bind(
         layer_keys[i, 0], layer_keys[i, 1], jnp.zeros_like(counters), counters)
     bits = x1 ^ x2
     out.append((bits[:size].reshape(shape), bits[size:].reshape(shape)))

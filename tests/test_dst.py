@@ -723,3 +723,14 @@ def test_smallest_k_any_digit_width_matches_lexsort(digit_bits):
     want = np.zeros(n, bool)
     want[order[:k]] = True
     np.testing.assert_array_equal(got[k], want, err_msg=f"k={k}")
+
+
+def test_tie_break_priorities_fallback_draw_is_identical(monkeypatch):
+  """Without the threefry primitive (other JAX versions) the full-width draw
+  is used: the same priorities."""
+  shapes = ((7, 5), (3, 2))
+  key = jax.random.key(11)
+  fast = dst.tie_break_priorities(key, jnp.int32(5), shapes)
+  monkeypatch.setattr(dst, "_threefry2x32_p", None)
+  slow = dst.tie_break_priorities(key, jnp.int32(5), shapes)
+  _assert_trees_equal(fast, slow)
