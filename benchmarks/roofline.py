@@ -165,9 +165,12 @@ def main() -> None:
   parser.add_argument("--out", default="benchmarks/results/roofline.json")
   args = parser.parse_args()
   warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
-  if args.quick:
-    args.hidden, args.seeds, args.algorithms = "300-100", "2", "none"
-    args.steps, args.reps = 10, 2
+  if args.quick:   # toy values for the options left at their defaults
+    toy = {"hidden": "300-100", "seeds": "2", "algorithms": "none", "steps": 10,
+           "reps": 2}
+    for name, value in toy.items():
+      if getattr(args, name) == parser.get_default(name):
+        setattr(args, name, value)
   env = scaling.environment()
   print(f"device: {env['device']} ({env['backend']}), jax {env['jax']}")
   print(f"{'hidden':>15} {'alg':>5} {'S':>4} {'prec':>13} {'GFLOP/step':>11} "

@@ -326,9 +326,12 @@ def main() -> None:
                       help="JSON path, or a directory (file named by device and date)")
   args = parser.parse_args()
   warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
-  if args.quick:
-    args.seeds, args.steps, args.epochs = "1,2,4,8", 10, 1
-    args.max_seeds_wide, args.precision_seeds, args.cond_seeds = 2, 2, 2
+  if args.quick:   # toy values for the options left at their defaults
+    toy = {"seeds": "1,2,4,8", "steps": 10, "epochs": 1, "max_seeds_wide": 2,
+           "precision_seeds": 2, "cond_seeds": 2}
+    for name, value in toy.items():
+      if getattr(args, name) == parser.get_default(name):
+        setattr(args, name, value)
   seeds = [int(s) for s in args.seeds.split(",")]
   widths = [tuple(int(h) for h in w.split("-")) for w in args.widths.split(",")]
   env = environment()
