@@ -102,7 +102,32 @@ EOF
 echo "=== experiments section starts $(( $(date +%s) - t_start )) s into the suite" | tee -a "$log"
 work=$(mktemp -d)
 # --- lead: experiment runs below this line ---
-
+# Issue 8: every mask source (Fashion-MNIST, paper recipe, 5 seeds, one
+# program), compare:paper and the equilibrium with the standard baselines.
+# Issue 9: a sweep grouped vs one program per run. Issue 11: the accuracy
+# effect of the matmul precision. Outputs (no checkpoints) go into one archive.
+if [ "$quick" = 1 ]; then
+  tiny=(--config.hidden="(16,)" --config.num_epochs=1 --config.num_seeds=2)
+  exp_limits=(300 300 300 600 300)
+else
+  tiny=()
+  exp_limits=(100 50 90 110 60)
+fi
+res="$work/results"
+mkdir -p "$res"
+step sources "${exp_limits[0]}" $py -m experiments.sources --config configs/compare.py:sources_paper \
+  "${tiny[@]}" --workdir "$res/sources_paper" --noprogress
+step compare_paper "${exp_limits[1]}" $py -m experiments.compare --config configs/compare.py:paper \
+  --config.num_seeds=5 "${tiny[@]}" --workdir "$res/compare_paper" --noprogress
+step equilibrium "${exp_limits[2]}" $py -m experiments.equilibrium --config configs/train.py:rigl \
+  --config.num_seeds=5 "${tiny[@]}" --workdir "$res/equilibrium" --noprogress
+if [ "$quick" = 1 ]; then sweep_cfg=quick; else sweep_cfg=topologies; fi
+step sweep_grouping "${exp_limits[3]}" $py -m benchmarks.sweep_grouping --config "$sweep_cfg" \
+  --out "$res/sweep_grouping_gpu.json"
+step precision "${exp_limits[4]}" $py -m experiments.sweep --config configs/sweep.py:precision \
+  --config.base.num_epochs=10 "${tiny[@]/--config./--config.base.}" --workdir "$res/precision" --noprogress
+tar -C "$work" --exclude=checkpoints --exclude='*.tmp*' -czf "$out/experiments.tar.gz" results
+ls -la "$out/experiments.tar.gz" | tee -a "$log"
 # --- lead: experiment runs above this line ---
 rm -rf "$work"
 # ============================================================================

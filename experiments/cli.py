@@ -196,8 +196,12 @@ def load_config(flag_values: flags.FlagValues):
   except Exception as e:  # pylint: disable=broad-except
     fail(f"config file {filename}: {_first_line(e)}")
   from psn_jax import config as config_lib
+  from psn_jax import sweep
   try:
-    config_lib.validate(config)
+    if "base" in config:  # a sweep: every run's config must be valid
+      sweep.grid_from_config(config)
+    else:
+      config_lib.validate(config)
   except ValueError as e:
     fail(e)
   return config
