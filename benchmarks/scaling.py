@@ -131,8 +131,17 @@ def time_engine(hidden, algorithm: str, n_seeds: int, data: train_lib.Data,
   else:
     data = jax.device_put(data)
   state = jax.jit(jax.vmap(engine.init))(keys, masks)
+  out_shardings = None
+  if mesh is not None:
+    # Pin the outputs to the inputs' shardings: left free, XLA returns some
+    # per-run leaves replicated (e.g. Adam's count), and an executable
+    # compiled for the first epoch's inputs would not accept them (a jit would
+    # silently compile a second program).
+    out_shardings = (jax.tree.map(lambda x: x.sharding, state),
+                     sharding.run_sharding(mesh))
   epoch_fn = jax.jit(jax.vmap(engine.train_epoch, in_axes=(0, None, None)),
-                     donate_argnums=0)
+                     donate_argnums=0,
+                     **({} if out_shardings is None else {"out_shardings": out_shardings}))
   t0 = time.perf_counter()
   if precision:
     with jax.default_matmul_precision(precision):
