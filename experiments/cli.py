@@ -123,6 +123,11 @@ def define_flags(default_config: str) -> None:
   flags.DEFINE_string("data_dir", None,
                       "Dataset folder (default $PSN_DATA_DIR, then TFDS).")
   flags.DEFINE_bool("progress", True, "Show a progress bar.")
+  flags.DEFINE_string("coordinator_address", None,
+                      "HOST:PORT of process 0, for a run over several processes "
+                      "(jax.distributed.initialize).")
+  flags.DEFINE_integer("num_processes", 1, "Processes of a multi-process run.")
+  flags.DEFINE_integer("process_id", 0, "This process's index in [0, num_processes).")
 
 
 def _define_error(e: Exception, argv: Sequence[str]) -> str:
@@ -223,6 +228,13 @@ def main(argv: Sequence[str], body: Callable[[flags.FlagValues], None]) -> None:
   if not flags.FLAGS.workdir:
     fail("--workdir is required: a directory for checkpoints and results.json")
   check_workdir(flags.FLAGS.workdir)
+  from psn_jax import sharding
+  try:
+    sharding.initialize_distributed(flags.FLAGS.coordinator_address,
+                                    flags.FLAGS.num_processes,
+                                    flags.FLAGS.process_id)
+  except ValueError as e:
+    fail(e)
   _STATE["workdir"] = flags.FLAGS.workdir
   _STATE["progress"] = flags.FLAGS.progress
   try:

@@ -70,3 +70,44 @@ def test_sharded_runs_equal_one_device_and_resume_on_another_count(tmp_path):
   # bitwise equal; the padding run is not in the results.
   assert np.asarray(moved["history"]["train_loss"]).shape == (1, 3, 2)
   assert moved["history"] == one["history"] and moved["fan_ins"] == one["fan_ins"]
+
+
+def _free_port() -> int:
+  import socket
+  with socket.socket() as s:
+    s.bind(("localhost", 0))
+    return s.getsockname()[1]
+
+
+@pytest.mark.skipif(not os.environ.get("PSN_DATA_DIR"),
+                    reason="needs $PSN_DATA_DIR (MNIST files)")
+def test_two_process_cli_run_equals_one_process(tmp_path):
+  """`experiments.train` over 2 processes x 2 CPU devices (jax.distributed on
+  localhost) writes the same results as one process; only process 0 writes."""
+  data_dir = tiny_data_dir(tmp_path / "data", os.environ["PSN_DATA_DIR"])
+  args = [sys.executable, "-m", "experiments.train",
+          "--config", "configs/train.py:quick", "--config.hidden=(16,)",
+          "--config.batch_size=32", "--config.num_epochs=2",
+          "--config.num_seeds=3", "--config.profile=random",
+          "--config.dataset=mnist", f"--data_dir={data_dir}", "--noprogress"]
+  env = dict(os.environ, JAX_PLATFORMS="cpu")
+  one = subprocess.run(args + [f"--workdir={tmp_path / 'one'}"], cwd=ROOT,
+                       env=env, capture_output=True, text=True, timeout=600)
+  assert one.returncode == 0, one.stderr[-2000:]
+  env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+  port = _free_port()
+  procs = [subprocess.Popen(
+      args + [f"--workdir={tmp_path / 'two'}",
+              f"--coordinator_address=localhost:{port}",
+              "--num_processes=2", f"--process_id={i}"],
+      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+      text=True) for i in range(2)]
+  for p in procs:
+    _, err = p.communicate(timeout=600)
+    assert p.returncode == 0, err[-2000:]
+  a = json.loads((tmp_path / "one" / "results.json").read_text())
+  b = json.loads((tmp_path / "two" / "results.json").read_text())
+  assert b["meta"]["num_processes"] == 2 and b["meta"]["num_devices"] == 4
+  assert a["meta"]["num_processes"] == 1
+  assert a["history"] == b["history"]
+  assert a["final_test_accuracy"] == b["final_test_accuracy"]
