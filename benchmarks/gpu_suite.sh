@@ -52,11 +52,11 @@ else
   # point, so a step cut short keeps what it measured): S up to 256 for
   # 300-100, 64 for 1000-1000-1000; scaling starts no new point after 100 s.
   scaling_args=(--seeds 1,4,16,32,64,128,256 --max_seeds_wide 64 --steps 100 --epochs 2
-                --precision_seeds 64 --cond_seeds 64 --budget_s 100)
+                --precision_seeds 64 --cond_seeds 64 --budget_s 75)
   roofline_args=(--hidden 300-100,1000-1000-1000 --seeds 32,256 --max_seeds_wide 32
                  --algorithms none --steps 100 --reps 3)
   rigl_args=(--seeds 64 --reps 20 --digit_bits 1,2,4)
-  limits=(150 70 90)
+  limits=(100 40 50)
 fi
 
 # 1. Throughput against S, width, devices; precision; Python / PyTorch loops.
@@ -111,22 +111,29 @@ if [ "$quick" = 1 ]; then
   exp_limits=(300 300 300 600 300)
 else
   tiny=()
-  exp_limits=(100 50 90 110 60)
+  exp_limits=(110 50 80 90 60)
 fi
 res="$work/results"
 mkdir -p "$res"
+pack() {  # the archive after every step, so a run cut short still returns
+  tar -C "$work" --exclude=checkpoints --exclude='.tmp*' -czf "$out/experiments.tar.gz" results
+}
 step sources "${exp_limits[0]}" $py -m experiments.sources --config configs/compare.py:sources_paper \
   "${tiny[@]}" --workdir "$res/sources_paper" --noprogress
+pack
 step compare_paper "${exp_limits[1]}" $py -m experiments.compare --config configs/compare.py:paper \
   --config.num_seeds=5 "${tiny[@]}" --workdir "$res/compare_paper" --noprogress
+pack
 step equilibrium "${exp_limits[2]}" $py -m experiments.equilibrium --config configs/train.py:rigl \
   --config.num_seeds=5 "${tiny[@]}" --workdir "$res/equilibrium" --noprogress
+pack
 if [ "$quick" = 1 ]; then sweep_cfg=quick; else sweep_cfg=topologies; fi
 step sweep_grouping "${exp_limits[3]}" $py -m benchmarks.sweep_grouping --config "$sweep_cfg" \
   --out "$res/sweep_grouping_gpu.json"
+pack
 step precision "${exp_limits[4]}" $py -m experiments.sweep --config configs/sweep.py:precision \
   --config.base.num_epochs=10 "${tiny[@]/--config./--config.base.}" --workdir "$res/precision" --noprogress
-tar -C "$work" --exclude=checkpoints --exclude='*.tmp*' -czf "$out/experiments.tar.gz" results
+pack
 ls -la "$out/experiments.tar.gz" | tee -a "$log"
 # --- lead: experiment runs above this line ---
 rm -rf "$work"
