@@ -47,7 +47,7 @@ feasible densities instead of changing the density.
 
 from __future__ import annotations
 
-import re
+import io
 from typing import Any, Sequence
 
 import jax
@@ -56,6 +56,7 @@ import numpy as np
 
 from psn_jax import graphs
 from psn_jax import profiles
+from psn_jax import utils
 from psn_jax.utils import numpy_rng
 
 __all__ = ["DISTRIBUTIONS", "MASK_SOURCES", "PROFILES", "PSN_PROFILES",
@@ -117,10 +118,8 @@ def _key_str(k: Any) -> str:
 
 
 def _natural(path: Path) -> tuple:
-  """Sort key: digit runs of each path component compare as integers."""
-  return tuple(tuple((0, int(c), "") if c.isdigit() else (1, 0, c)
-                     for c in re.split(r"(\d+)", part) if c)
-               for part in path)
+  """Sort key: each path component by `utils.natural_key`."""
+  return tuple(utils.natural_key(part) for part in path)
 
 
 def _shape(leaf: Any) -> tuple[int, ...]:
@@ -665,8 +664,6 @@ def save_mask_file(path: str, masks: Any, seeds: Sequence[int]) -> None:
     masks: a bool mask pytree whose kernels are `[n_seeds, n_in, n_out]`.
     seeds: the seed of each slice, `[n_seeds]`, distinct.
   """
-  import io  # pylint: disable=g-import-not-at-top
-  from psn_jax import utils  # pylint: disable=g-import-not-at-top
   seeds = [int(s) for s in seeds]
   if len(set(seeds)) != len(seeds) or not seeds:
     raise ValueError(f"seeds must be distinct and non-empty, got {seeds}")

@@ -183,10 +183,9 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
   Returns:
     The `Results` (also saved in `workdir`).
   """
-  if variants is None:
-    if not 0 < config.sparsity < 1:
-      raise ValueError(f"sparsity must be in (0, 1), got {config.sparsity!r}")
-    configs, names = [config], [config.profile]
+  if variants is None:  # sparsity 0: the dense network
+    configs = [config]
+    names = [config.profile if config.sparsity else "dense"]
   else:
     configs = [variant_config(config, v) for v in variants]
     names = [v.name for v in variants]

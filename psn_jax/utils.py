@@ -75,16 +75,19 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     raise
 
 
+def natural_key(name: str) -> tuple:
+  """Sort key of `name` in which digit runs compare as numbers."""
+  return tuple((0, int(t), "") if t.isdigit() else (1, 0, t)
+               for t in re.split(r"(\d+)", name) if t)
+
+
 def natural_order(names: Iterable[str]) -> list[str]:
-  """`names` sorted naturally: digit runs compare as numbers.
+  """`names` sorted naturally (`natural_key`): digit runs compare as numbers.
 
   `Dense_2` comes before `Dense_10`, so Flax's automatic layer names come out
   in forward (input-to-output) order. The one rule for layer order in psn-jax.
   """
-  def key(name: str) -> list:
-    return [(0, int(t), "") if t.isdigit() else (1, 0, t)
-            for t in re.split(r"(\d+)", name) if t]
-  return sorted(names, key=key)
+  return sorted(names, key=natural_key)
 
 
 def fixed_order_sum(x: jax.Array, axis: int = 0) -> jax.Array:
