@@ -36,7 +36,6 @@ def cli(args, workdir, module="experiments.train", config="configs/train.py:quic
 
 @pytest.mark.parametrize("flag, field", [
     ("--config.sparsity=1.5", "sparsity"),
-    ("--config.sparsity=0", "sparsity"),
     ("--config.profile=zigzag", "profile"),
     ("--config.dataset=cifar", "dataset"),
     ("--config.hidden=(300,0)", "hidden"),
