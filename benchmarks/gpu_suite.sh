@@ -55,7 +55,7 @@ else
                 --precision_seeds 64 --cond_seeds 64 --budget_s 75)
   roofline_args=(--hidden 300-100,1000-1000-1000 --seeds 32,256 --max_seeds_wide 32
                  --algorithms none --steps 100 --reps 3)
-  rigl_args=(--seeds 64 --reps 20 --digit_bits 1,2,4)
+  rigl_args=(--seeds 64 --reps 10 --digit_bits 4,1)
   limits=(100 40 50)
 fi
 

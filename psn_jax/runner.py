@@ -252,9 +252,12 @@ def run_group(configs: Sequence[ml_collections.ConfigDict],
   keys, masks, lrs = sharding.shard_runs((keys, masks, lrs), mesh, n_padded)
   data = sharding.replicate(data, mesh)
 
-  init = jax.jit(jax.vmap(engine.init))
+  # Outputs pinned to the run sharding: otherwise scalars such as Adam's
+  # count come back replicated and the second epoch compiles a new program.
+  runs = sharding.run_sharding(mesh)
+  init = jax.jit(jax.vmap(engine.init), out_shardings=runs)
   epoch_fn = jax.jit(jax.vmap(engine.train_epoch, in_axes=(0, None, None)),
-                     donate_argnums=0)
+                     out_shardings=(runs, runs), donate_argnums=0)
   mngr = checkpoint.manager(workdir)
   fp = fingerprint(configs, names)
   meta: dict[str, Any] = {"epoch": 0, "history": {}, "wall_time_segments": [],
