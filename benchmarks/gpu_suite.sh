@@ -63,9 +63,8 @@ fi
 step scaling "${limits[0]}" $py -m benchmarks.scaling "${scaling_args[@]}" --out "$out/scaling.json"
 # 2. FLOPs and bytes per step against the device peak.
 step roofline "${limits[1]}" $py -m benchmarks.roofline "${roofline_args[@]}" --out "$out/roofline.json"
-# 3. RigL update vs plain step, before (benchmarks/dst_before_issue11.py) and now.
-step rigl_update "${limits[2]}" $py -m benchmarks.rigl_update "${rigl_args[@]}" \
-  --baseline benchmarks/dst_before_issue11.py --out "$out/rigl_update.json"
+# 3. RigL update vs plain step.
+step rigl_update "${limits[2]}" $py -m benchmarks.rigl_update "${rigl_args[@]}" --out "$out/rigl_update.json"
 # Figure: seed-epochs/s vs S.
 step plot 60 $py - "$out/scaling.json" "$out/scaling.png" <<'EOF'
 import json, sys

@@ -18,7 +18,6 @@ the values). Times, each jitted on its own and vmapped over S seeds (median of
   python -m benchmarks.rigl_update                    # S = 1, 8, 64
   python -m benchmarks.rigl_update --seeds 8 --reps 5 --out benchmarks/results/x.json
   python -m benchmarks.rigl_update --baseline ba45965    # before/after, same run
-  python -m benchmarks.rigl_update --baseline benchmarks/dst_before_issue11.py
 """
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ import optax
 from psn_jax import dst
 from psn_jax import masks as masks_lib
 from psn_jax import models
+from psn_jax import train as train_lib
 
 
 def _median_ms(fn, *args, reps: int) -> tuple[float, float]:
@@ -81,10 +81,9 @@ def build(n_seeds: int, hidden: tuple[int, ...], sparsity: float = 0.9,
 
 
 def _grads(model, params, masks, x, y):
-  def loss_fn(w):
-    logits = model.apply({"params": w}, x)
-    return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
-  return jax.grad(loss_fn)(masks_lib.apply_masks(params, masks))
+  """The engine's dense gradient (`train.loss_and_grads`, no dropout)."""
+  return train_lib.loss_and_grads(model, params, masks, x, y,
+                                  jax.random.PRNGKey(0))[2]
 
 
 def load_baseline(rev: str):

@@ -43,10 +43,8 @@ import warnings
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from psn_jax import config as config_lib
-from psn_jax import masks as masks_lib
 from psn_jax import sharding
 from psn_jax import train as train_lib
 
@@ -175,17 +173,14 @@ def time_python_loop(hidden, data: train_lib.Data, steps: int,
   model, tx = engine.model, engine.tx
   masks = random_masks(engine.params_shape, n_seeds)
 
+  lr = jnp.float32(config.optim.learning_rate)
+
   @jax.jit
   def step(params, opt_state, m, x_all, y_all, idx):
-    x, y = x_all[idx], y_all[idx]
-
-    def loss_fn(p):
-      logits = model.apply({"params": masks_lib.apply_masks(p, m)}, x)
-      return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
-
-    grads = masks_lib.apply_masks(jax.grad(loss_fn)(params), m)
-    updates, opt_state = tx.update(grads, opt_state, params)
-    return masks_lib.apply_masks(optax.apply_updates(params, updates), m), opt_state
+    """The engine's own loss, dense gradient and masked optimizer step."""
+    _, _, grads = engine.loss_and_grads(params, m, x_all[idx], y_all[idx],
+                                        jax.random.PRNGKey(0))
+    return engine.optimizer_step(params, m, opt_state, grads, lr)
 
   x_all, y_all = jax.device_put(data.x_train), jax.device_put(data.y_train)
   rng = np.random.default_rng(0)

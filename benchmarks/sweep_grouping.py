@@ -12,7 +12,6 @@ device and versions. Both include data loading, compilation and training.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys

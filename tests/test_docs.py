@@ -3,7 +3,6 @@ and covers every module; the README explains the measures and how to cite."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pkgutil
 import subprocess
