@@ -689,7 +689,13 @@ def claim_lines(
                 **style)
   xs = [np.asarray(x, float) for x, _, _ in series.values()]
   if logx and xs and np.ptp(np.concatenate(xs)) > 0:
+    from matplotlib import ticker  # pylint: disable=g-import-not-at-top
     ax.set_xscale("log")
+    ticks = np.unique(np.concatenate(xs))
+    if ticks.size <= 8:  # label the values run, not log-scale minor ticks
+      ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+      ax.set_xticks(ticks)
+      ax.set_xticklabels([f"{t:.3g}" for t in ticks])
   ax.set_xlabel(xlabel)
   ax.set_ylabel(ylabel)
   if title:
