@@ -186,8 +186,8 @@ def _rigl(mode: str, **overrides: Any) -> ml_collections.ConfigDict:
 
 def c4_runs(mode: str, root: str = "") -> list[sweep.Run]:
   """RigL, constant drop fraction to the end, from flat and hub starts."""
-  c = _rigl(mode, **{"dst.drop_schedule": "constant",
-                     "dst.t_end_fraction": 1.0},
+  c = _rigl(mode, dense_last=True,   # hub profiles shape hidden neurons only
+            **{"dst.drop_schedule": "constant", "dst.t_end_fraction": 1.0},
             **_pick(mode, {}, {"num_epochs": 3},
                     {"num_epochs": 30, "num_seeds": 3}))
   c.track.snapshot_every = c.num_epochs
