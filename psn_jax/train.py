@@ -412,36 +412,78 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
                                              state.learning_rate)
     return state._replace(params=params, opt_state=opt_state)
 
-  def train_step(state, step, x, y):
-    """One batch: loss, dense gradient, optimizer step or RigL/SET update."""
+  def train_step(state, step, x, y, may_update=True):
+    """One batch: loss, dense gradient, optimizer step or RigL/SET update.
+
+    `may_update` (static) False makes it a plain step with no branch: the
+    epoch loop passes it for steps that cannot be update steps.
+    """
     dropout_key = jax.random.fold_in(state.dropout_key, step)
     loss, logits, dense_grads = bound_loss_and_grads(state.params, state.masks,
                                                      x, y, dropout_key)
     accuracy = jnp.sum(jnp.argmax(logits, -1) == y) / y.shape[0]
     grad_norm = tracking.neuron_grad_norms(dense_grads, state.masks)
-    if dst_cfg.algorithm == "none":
+    if dst_cfg.algorithm == "none" or not may_update:
       state = plain_step(state, step, dense_grads)
     else:
       state = jax.lax.cond(dst.is_update_step(step, dst_cfg), mask_update_step,
                            plain_step, state, step, dense_grads)
     return state, (loss, accuracy, grad_norm)
 
+  def _segmented_epoch(step_at, state, first_step):
+    """The epoch's steps in order, with the update branch on multiples of
+    `delta_t` only; per-step outputs gathered into `(steps_per_epoch, ...)`."""
+    n, delta = steps_per_epoch, dst_cfg.delta_t
+    out_shape = jax.eval_shape(lambda s: step_at(s, 0, False)[1], state)
+    outs = jax.tree.map(lambda a: jnp.zeros((n,) + a.shape, a.dtype), out_shape)
+
+    def one(i, carry, may_update):
+      state, outs = carry
+      state, out = step_at(state, i, may_update)
+      return state, jax.tree.map(lambda b, o: b.at[i].set(o), outs, out)
+
+    def plain(lo, hi, carry):
+      return jax.lax.fori_loop(lo, hi, lambda i, c: one(i, c, False), carry)
+
+    first = jnp.minimum((-first_step) % delta, n)  # first multiple of delta_t
+    carry = plain(0, first, (state, outs))
+
+    def block(k, carry):
+      i = first + k * delta
+      return plain(i + 1, jnp.minimum(i + delta, n), one(i, carry, True))
+
+    n_blocks = (n - first + delta - 1) // delta
+    return jax.lax.fori_loop(0, n_blocks, block, carry)
+
   def train_epoch(state: TrainState, data: Data,
                   epoch: jax.Array) -> tuple[TrainState, EpochMetrics]:
-    """One epoch of one seed: a scan over `steps_per_epoch` batches."""
+    """One epoch of one seed: a loop over `steps_per_epoch` batches.
+
+    Static sparse training is one `lax.scan`. With RigL/SET, only steps that
+    are multiples of `delta_t` can update the masks, so the epoch runs as
+    plain-step loops between those steps and only they carry the update
+    branch (a `lax.cond` on every step cost as much as the updates
+    themselves). The loop bounds depend on the unbatched epoch alone, so they
+    are the same for every seed under `vmap`.
+    """
     order = jax.random.permutation(jax.random.fold_in(state.key, epoch),
                                    data.x_train.shape[0])
     batches = order[:steps_per_epoch * batch_size].reshape(steps_per_epoch,
                                                            batch_size)
     first_step = epoch * steps_per_epoch
 
-    def body(state, inputs):
-      i, idx = inputs
+    def step_at(state, i, may_update):
+      idx = batches[i]
       return train_step(state, first_step + i, data.x_train[idx],
-                        data.y_train[idx])
+                        data.y_train[idx], may_update)
 
-    state, (loss, accuracy, grad_norm) = jax.lax.scan(
-        body, state, (jnp.arange(steps_per_epoch, dtype=jnp.int32), batches))
+    if dst_cfg.algorithm == "none":
+      state, (loss, accuracy, grad_norm) = jax.lax.scan(
+          lambda s, i: step_at(s, i, False), state,
+          jnp.arange(steps_per_epoch, dtype=jnp.int32))
+    else:
+      state, (loss, accuracy, grad_norm) = _segmented_epoch(
+          step_at, state, first_step)
     test_loss, test_accuracy = bound_evaluate(state.params, state.masks,
                                               data.x_test, data.y_test)
     mean = lambda v: utils.fixed_order_sum(v) / steps_per_epoch

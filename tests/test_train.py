@@ -50,8 +50,9 @@ def build(config, data, seeds, sparsity=0.7, profile="uniform"):
   spec = train_lib.DataSpec(data.x_train.shape[0], data.x_train.shape[1], 3)
   engine = train_lib.make_train(config, spec)
   masks = runner.build_masks(
-      runner.Variant(profile, sparsity, profile=profile), engine.params_shape,
-      seeds)
+      runner.variant_config(config, runner.Variant(profile, sparsity,
+                                                   profile=profile)),
+      engine.params_shape, seeds)
   keys = jnp.stack([train_lib.seed_key(s) for s in seeds])
   return engine, keys, masks
 
