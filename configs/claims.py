@@ -303,10 +303,13 @@ def d2_runs(mode: str, root: str = "") -> list[sweep.Run]:
   runs = []
   datasets = _pick(mode, ("mnist",), ("mnist", "morse"), ("mnist", "morse"))
   for ds in datasets:
-    c = _dey(mode, "morse" if ds == "morse" else "mnist")
+    # Morse: both junctions sparse, as Dey's d_out = (128, 8) (a dense
+    # 1024 -> 64 class junction alone holds half the weights).
+    c = _dey(mode, "morse" if ds == "morse" else "mnist",
+             **({"dense_last": False} if ds == "morse" else {}))
     n_out = c.hidden[0]
-    d_outs = [d for d in (n_out // 2, n_out // 4, n_out // 10, n_out // 20,
-                          n_out // 50) if d >= 1 and n_out % d == 0]
+    d_outs = [n_out // k for k in (2, 4, 5, 8, 10, 16, 20, 32, 50)
+              if n_out // k >= 1 and n_out % (n_out // k) == 0]
     arms = [_dense(f"{ds}/dense")]
     for d in sorted(set(d_outs), reverse=True):
       s = 1 - d / n_out
