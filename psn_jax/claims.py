@@ -985,8 +985,9 @@ def density_sweep(spec, first, second, ctx) -> dict:
                       hline=(dd["mean"], dd["std"], "dense"), title=f"D2: {ds}")
   cf = [r for r in rows if r["pattern"] == "dey_clash_free"
         and r["overall_density"] <= 0.2]
-  best = min(cf, key=lambda r: r["overall_density"] + 10 * (
-      r["loss_vs_dense"]["mean"] > 1.0)) if cf else None
+  within = [r for r in cf if r["loss_vs_dense"]["mean"] <= 1.0]
+  best = (min(within, key=lambda r: r["overall_density"]) if within else
+          min(cf, key=lambda r: r["loss_vs_dense"]["mean"]) if cf else None)
   text = (f"clash-free at overall density {best['overall_density']:.3f}: loss "
           f"{best['loss_vs_dense']['mean']:.2f} pp ({best['dataset']})"
           if best else "no clash-free run at overall density <= 0.2")
