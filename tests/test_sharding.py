@@ -129,87 +129,9 @@ def scenario_equal(n_runs: int, algorithm: str) -> dict:
   return out
 
 
-def scenario_save(workdir: str, n_runs: int) -> dict:
-  """Train 1 epoch sharded, checkpoint; then 1 more epoch as the reference."""
-  import jax  # pylint: disable=g-import-not-at-top
-  from psn_jax import checkpoint  # pylint: disable=g-import-not-at-top
-  from psn_jax import sharding  # pylint: disable=g-import-not-at-top
-  engine, keys, masks, data = _setup(n_runs)
-  mesh = sharding.make_mesh()
-  n_padded = sharding.padded_size(n_runs, mesh.size)
-  keys_s, masks_s = sharding.shard_runs((keys, masks), mesh, n_padded)
-  data_r = sharding.replicate(data, mesh)
-  state, _ = _train(engine, keys_s, masks_s, data_r, 1)
-  mngr = checkpoint.manager(workdir)
-  checkpoint.save(mngr, 1, state, {"fingerprint": {"n_runs": n_runs},
-                                   "n_runs": n_runs, "n_padded": n_padded,
-                                   "num_devices": mesh.size})
-  mngr.wait_until_finished()
-  saved = sharding.unpad(sharding.gather(state), n_runs)
-  final, _ = _train(engine, None, None, data_r, 1, first_epoch=1, state=state)
-  final = sharding.unpad(sharding.gather(final), n_runs)
-  flat = {f"saved_{i}": x for i, x in enumerate(jax.tree.leaves(saved))}
-  flat.update({f"final_{i}": x for i, x in enumerate(jax.tree.leaves(final))})
-  np.savez(os.path.join(workdir, "reference.npz"), **flat)
-  return {"n_devices": mesh.size, "n_padded": n_padded}
-
-
-def scenario_restore(workdir: str, n_runs: int) -> dict:
-  """Restore the checkpoint on this process's devices, resume 1 epoch."""
-  import jax  # pylint: disable=g-import-not-at-top
-  import orbax.checkpoint as ocp  # pylint: disable=g-import-not-at-top
-  from psn_jax import checkpoint  # pylint: disable=g-import-not-at-top
-  from psn_jax import sharding  # pylint: disable=g-import-not-at-top
-  engine, keys, masks, data = _setup(n_runs)
-  mesh = sharding.make_mesh()
-  mngr = checkpoint.manager(workdir)
-  meta = mngr.restore(mngr.latest_step(), args=ocp.args.Composite(
-      meta=ocp.args.JsonRestore()))["meta"]
-  init, _ = _programs(engine)
-  abstract = sharding.abstract_runs(jax.eval_shape(init, keys, masks), mesh,
-                                    meta["n_padded"])
-  restored, _ = checkpoint.restore_latest(mngr, abstract, {"n_runs": n_runs})
-  split_restored = _shards_per_leaf(restored)
-  state = sharding.reshard_runs(restored, mesh, n_runs)
-  ref = np.load(os.path.join(workdir, "reference.npz"))
-  leaves = jax.tree.leaves(state)
-  saved = [ref[f"saved_{i}"] for i in range(len(leaves))]
-  final_ref = [ref[f"final_{i}"] for i in range(len(leaves))]
-  restored_cmp = _compare(sharding.unpad(sharding.gather(state), n_runs), saved)
-  final, _ = _train(engine, None, None, sharding.replicate(data, mesh), 1,
-                    first_epoch=1, state=state)
-  final_cmp = _compare(jax.tree.leaves(sharding.unpad(sharding.gather(final), n_runs)),
-                       final_ref)
-  return {"n_devices": mesh.size, "saved_with": meta["num_devices"],
-          "n_padded_saved": meta["n_padded"],
-          "leading_now": int(leaves[0].shape[0]),
-          "split_restored": split_restored, "split_now": _shards_per_leaf(state),
-          "restored": restored_cmp, "resumed": final_cmp}
-
-
-def scenario_multiprocess(out: str, n_runs: int, port: int, num_processes: int,
-                          process_id: int) -> dict:
-  """One process of a `jax.distributed` study (or the whole single-process one
-  when num_processes == 1); process 0 writes the gathered results to `out`."""
-  import jax  # pylint: disable=g-import-not-at-top
-  from psn_jax import sharding  # pylint: disable=g-import-not-at-top
-  sharding.initialize_distributed(f"localhost:{port}", num_processes, process_id)
-  engine, keys, masks, data = _setup(n_runs)
-  mesh = sharding.make_mesh()
-  n_padded = sharding.padded_size(n_runs, mesh.size)
-  keys_s, masks_s = sharding.shard_runs((keys, masks), mesh, n_padded)
-  state, metrics = _train(engine, keys_s, masks_s, sharding.replicate(data, mesh), 2)
-  result = sharding.unpad(sharding.gather((state, metrics)), n_runs)
-  topo = sharding.topology()
-  if sharding.is_writer():
-    np.savez(out, **{str(i): x for i, x in enumerate(jax.tree.leaves(result))})
-  topo["local_runs"] = [sharding.process_runs(n_padded, mesh).start,
-                        sharding.process_runs(n_padded, mesh).stop]
-  return topo
-
-
-_SCENARIOS = {"equal": scenario_equal, "save": scenario_save,
-              "restore": scenario_restore, "multiprocess": scenario_multiprocess}
+# Checkpoints across device counts and two processes are tested through the
+# runner and the CLI in tests/test_runner_sharding.py.
+_SCENARIOS = {"equal": scenario_equal}
 
 
 def run_worker(args: list[str], n_devices: int, timeout: float = 240) -> dict:
@@ -293,24 +215,6 @@ def test_sharded_run_equals_single_device_run(n_runs, algorithm):
   assert out["split_over"] == [4]      # per-run leaves are split over 4 devices
   assert out["exact_ints"], out
   assert out["max_abs_diff"] <= 1e-6, out
-
-
-def test_checkpoint_saved_on_4_devices_resumes_on_2(tmp_path):
-  """6 runs padded to 8 on 4 devices, checkpointed with Orbax (psn_jax.checkpoint)
-  after epoch 1; restored on 2 devices (sharded 2-way, padding re-made for 2:
-  6 runs, 6 rows) it equals the saved state bitwise; one more epoch equals the
-  uninterrupted 4-device run with integer leaves (masks, keys, records) exact
-  and floats to 1e-6 (a 2-way and a 4-way partitioned program round
-  differently; see the test above)."""
-  saved = run_worker(["save", str(tmp_path), "6"], n_devices=4)
-  assert saved == {"n_devices": 4, "n_padded": 8}
-  out = run_worker(["restore", str(tmp_path), "6"], n_devices=2)
-  assert out["saved_with"] == 4 and out["n_devices"] == 2
-  assert out["n_padded_saved"] == 8 and out["leading_now"] == 6
-  assert out["split_restored"] == [2] and out["split_now"] == [2]
-  assert out["restored"]["bitwise"], out
-  assert out["resumed"]["exact_ints"], out
-  assert out["resumed"]["max_abs_diff"] <= 1e-6, out
 
 
 if __name__ == "__main__":
