@@ -163,7 +163,11 @@ class Results:
     }
     for f in fields:
       values = [_cell(c.get(f)) for c in self.configs]
-      columns[f] = np.asarray(values + [None], dtype=object)[:-1][v]
+      # A 1-D object array of per-variant values (tuples stay whole cells).
+      cells = np.empty(len(values), dtype=object)
+      for i, value in enumerate(values):
+        cells[i] = value
+      columns[f] = cells[v]
     for m in METRICS:
       columns[m] = self.history[m].reshape(-1)
     return pd.DataFrame(columns)

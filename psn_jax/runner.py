@@ -388,7 +388,7 @@ def collect(configs, names, seeds, engine, state, history, meta,
   segments = list(meta["wall_time_segments"])
   return results_lib.Results(
       names=list(names),
-      configs=[_plain_config(c) for c in configs],
+      configs=[plain_config(c) for c in configs],
       seeds=list(seeds),
       history=hist,
       fan_ins={k: _by_variant(np.asarray(m).sum(axis=-2), n)
@@ -412,7 +412,8 @@ def collect(configs, names, seeds, engine, state, history, meta,
       })
 
 
-def _plain_config(c: ml_collections.ConfigDict) -> dict[str, Any]:
+def plain_config(c: ml_collections.ConfigDict) -> dict[str, Any]:
+  """A run's config as saved in `Results.configs`: flat dotted fields."""
   flat = config_lib.flatten(c)
   flat.pop("variants", None)
   return flat

@@ -198,7 +198,7 @@ def _finished(gdir: str, configs, names) -> results_lib.Results | None:
     res = results_lib.Results.load(gdir)
   except FileNotFoundError:
     return None
-  expected = [runner._plain_config(c) for c in configs]  # pylint: disable=protected-access
+  expected = [runner.plain_config(c) for c in configs]
   if res.names != list(names) or res.configs != json.loads(json.dumps(expected)):
     return None
   return res
