@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -195,11 +195,22 @@ def _layer(profile, shape, sparsity, seed=0, **kw):
 @given(n_in=st.integers(2, 60), n_out=st.integers(2, 60),
        sparsity=st.floats(0.05, 0.95), seed=st.integers(0, 1000))
 def test_random_biregular_degrees(n_in, n_out, sparsity, seed):
+  assume(masks.layer_budgets([(n_in, n_out)], sparsity)[0] >= 1)  # 0: refused
   m = _layer("random_biregular", (n_in, n_out), sparsity, seed)
   k = int(m.sum())
   for deg, n in ((m.sum(1), n_in), (m.sum(0), n_out)):
     assert deg.max() - deg.min() <= 1
     assert set(deg.tolist()) <= {k // n, -(-k // n)}
+
+
+@pytest.mark.parametrize("profile", ["random_biregular", "circulant",
+                                     "circulant_banded"])
+def test_a_layer_budget_of_zero_is_refused_in_one_line(profile):
+  # 2 x 2 at 87.5%: round(0.5) = 0 weights.
+  with pytest.raises(ValueError, match=r"\(2 -> 2\) at density 0.0000 \(0 of "
+                     r"4 weights; no connection left\): nearest feasible "
+                     r"densities 0.2500"):
+    _layer(profile, (2, 2), 0.875)
 
 
 def test_random_biregular_is_exactly_biregular_when_divisible():
@@ -214,6 +225,7 @@ def test_random_biregular_is_exactly_biregular_when_divisible():
 @given(n_in=st.integers(2, 50), n_out=st.integers(2, 50),
        sparsity=st.floats(0.05, 0.95), seed=st.integers(0, 1000))
 def test_circulant_structure(profile, gen, n_in, n_out, sparsity, seed):
+  assume(masks.layer_budgets([(n_in, n_out)], sparsity)[0] >= 1)  # 0: refused
   m = _layer(profile, (n_in, n_out), sparsity, seed)
   k = int(m.sum())
   if k == n_in * n_out:
