@@ -296,8 +296,11 @@ def layer_densities(shapes: Sequence[Sequence[int]], sparsity: float,
   raw = (arr[:, 0] + arr[:, 1]).astype(np.float64)
   target = (1.0 - sparsity) * sizes[~forced].sum()
   capped = np.zeros(n_layers, dtype=bool)
+  dens = np.ones(n_layers)
   while True:
     free = ~forced & ~capped
+    if not free.any():  # float rounding at a tiny sparsity: all dense
+      break
     rest = target - sizes[capped].sum()
     eps = rest / raw[free].sum()
     dens = np.where(free, eps * raw / sizes, 1.0)
