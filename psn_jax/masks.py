@@ -300,7 +300,7 @@ def layer_densities(shapes: Sequence[Sequence[int]], sparsity: float,
   while True:
     free = ~forced & ~capped
     if not free.any():  # float rounding at a tiny sparsity: all dense
-      break
+      return np.ones(n_layers)
     rest = target - sizes[capped].sum()
     eps = rest / raw[free].sum()
     dens = np.where(free, eps * raw / sizes, 1.0)

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from psn_jax import masks, profiles
@@ -103,6 +103,9 @@ def test_erk_caps_layers_over_one_and_resolves():
        sparsity=st.floats(0.0, 0.999),
        dense_first=st.booleans(),
        dense_last=st.booleans())
+# A subnormal sparsity: the single layer's ERK density rounds to 1 + 1 ulp.
+@example(shapes=[(168, 542)], sparsity=2.2250738585072014e-308,
+         dense_first=False, dense_last=False)
 def test_erk_reaches_the_sparse_budget(shapes, sparsity, dense_first,
                                        dense_last):
   sizes = np.array([a * b for a, b in shapes])
