@@ -101,36 +101,36 @@ EOF
 echo "=== experiments section starts $(( $(date +%s) - t_start )) s into the suite" | tee -a "$log"
 work=$(mktemp -d)
 # --- lead: experiment runs below this line ---
-# Issue 8: every mask source (Fashion-MNIST, paper recipe, 5 seeds, one
-# program), compare:paper and the equilibrium with the standard baselines.
-# Issue 9: a sweep grouped vs one program per run. Issue 11: the accuracy
-# effect of the matmul precision. Outputs (no checkpoints) go into one archive.
+# Issue 10 first: the full claim variants (training only; the analysis and
+# REPORT.md run on a CPU afterwards from the returned archive:
+#   tar xzf experiments.tar.gz && python -m experiments.reproduce <ids> --workdir results/claims
+#   python -m experiments.report --results results/claims --out results/REPORT.md).
+# A claim cut short by its limit keeps its checkpoints out of the archive but
+# its finished groups in it; rerunning the same command resumes. Then, time
+# permitting: grouped vs per-run sweep (issue 9) and the matmul precision's
+# accuracy effect (issue 11). Outputs (no checkpoints) go into one archive.
 if [ "$quick" = 1 ]; then
+  size=(--toy)
   tiny=(--config.hidden="(16,)" --config.num_epochs=1 --config.num_seeds=2)
-  exp_limits=(300 300 300 600 300)
+  exp_limits=(600 600 300)
 else
+  size=()
   tiny=()
-  exp_limits=(110 50 80 90 60)
+  exp_limits=(270 50 30)
 fi
 res="$work/results"
 mkdir -p "$res"
 pack() {  # the archive after every step, so a run cut short still returns
   tar -C "$work" --exclude=checkpoints --exclude='.tmp*' -czf "$out/experiments.tar.gz" results
 }
-step sources "${exp_limits[0]}" $py -m experiments.sources --config configs/compare.py:sources_paper \
-  "${tiny[@]}" --workdir "$res/sources_paper" --noprogress
-pack
-step compare_paper "${exp_limits[1]}" $py -m experiments.compare --config configs/compare.py:paper \
-  --config.num_seeds=5 "${tiny[@]}" --workdir "$res/compare_paper" --noprogress
-pack
-step equilibrium "${exp_limits[2]}" $py -m experiments.equilibrium --config configs/train.py:rigl \
-  --config.num_seeds=5 "${tiny[@]}" --workdir "$res/equilibrium" --noprogress
+step claims "${exp_limits[0]}" $py -m experiments.reproduce C1 C3 C5 L3 L4 D3 B1 B2 B3 atlas \
+  "${size[@]}" --workdir "$res/claims" --train-only --keep-going --no-progress
 pack
 if [ "$quick" = 1 ]; then sweep_cfg=quick; else sweep_cfg=topologies; fi
-step sweep_grouping "${exp_limits[3]}" $py -m benchmarks.sweep_grouping --config "$sweep_cfg" \
+step sweep_grouping "${exp_limits[1]}" $py -m benchmarks.sweep_grouping --config "$sweep_cfg" \
   --out "$res/sweep_grouping_gpu.json"
 pack
-step precision "${exp_limits[4]}" $py -m experiments.sweep --config configs/sweep.py:precision \
+step precision "${exp_limits[2]}" $py -m experiments.sweep --config configs/sweep.py:precision \
   --config.base.num_epochs=10 "${tiny[@]/--config./--config.base.}" --workdir "$res/precision" --noprogress
 pack
 ls -la "$out/experiments.tar.gz" | tee -a "$log"

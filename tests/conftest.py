@@ -12,16 +12,33 @@ CI or to replay a failure; a failing example is also printed with its
 `@reproduce_failure` blob (`print_blob=True`). `HYPOTHESIS_PROFILE=replay`
 selects the derandomized variant (the same examples on every run, for
 bisecting). Per-test `@settings(max_examples=...)` still apply on top.
+
+XLA: the session shares one persistent compilation cache (a fresh temporary
+folder, removed at the end, exported so that pytest-xdist workers and the
+CLI subprocesses of the tests use it too). Many tests compile the same small
+programs; a cached executable is the one the compiler would build again, so
+results do not change. Set JAX_COMPILATION_CACHE_DIR yourself to keep one.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import shutil
+import tempfile
 
 # One BLAS thread per test process: pytest-xdist already runs one process per
 # core, and oversubscribed BLAS threads slow the topology measures ~30x.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+_CACHE_ENV = "JAX_COMPILATION_CACHE_DIR"
+_OWN_CACHE = None
+if not os.environ.get(_CACHE_ENV):   # the controller; workers inherit it
+  _OWN_CACHE = tempfile.mkdtemp(prefix="psn-jax-xla-cache-")
+  os.environ[_CACHE_ENV] = _OWN_CACHE
+  # Cache every program: the tests' programs compile in well under 1 s each.
+  os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+  os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 import hypothesis
 from hypothesis import HealthCheck
@@ -56,6 +73,12 @@ def pytest_configure(config) -> None:
   if hypothesis.settings.default.derandomize:
     return  # the replay profile derives every test's seed from its name
   core.global_force_seed = seed
+
+
+def pytest_unconfigure(config) -> None:
+  del config
+  if _OWN_CACHE is not None:
+    shutil.rmtree(_OWN_CACHE, ignore_errors=True)
 
 
 def pytest_report_header(config) -> str:

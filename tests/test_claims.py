@@ -6,9 +6,8 @@ static sweep) and L3 + L4 (SET from masks read from a file, NNSTD over mask
 snapshots, one sweep shared by two ids, re-analysis without retraining) train
 end to end at toy size on a tiny copy of MNIST / Fashion-MNIST and yield
 well-formed claim.json files. Training every claim at toy size (16 ids, about
-20 compiled programs, RigL's two-stage C5 and C6 among them) takes several
-minutes of compilation on 2 cores, so it is opt-in:
-`PSN_CLAIMS_ALL=1 python -m pytest tests/test_claims.py -k every_claim`.
+20 compiled programs, RigL's two-stage C5 and C6 among them) takes about two
+minutes on one core: one test per shared sweep, so pytest-xdist spreads them.
 """
 
 from __future__ import annotations
@@ -128,69 +127,99 @@ def _check_claim(workdir, claim_id):
   return doc
 
 
+def _groups() -> list[tuple[str, ...]]:
+  """Claim ids grouped by the sweep they share (L3 + L4, B1 + B2 + B3)."""
+  groups: dict[str, list[str]] = {}
+  for claim_id in claims_config.ALL:
+    groups.setdefault(claims_config.get(claim_id).sweep or claim_id,
+                      []).append(claim_id)
+  return [tuple(g) for g in groups.values()]
+
+
 @pytest.fixture(scope="module")
-def toy(tmp_path_factory):
-  """C1 and L3 + L4 trained once at toy size (one reproduce call)."""
+def toy_data(tmp_path_factory):
+  return tiny_data_dir(tmp_path_factory.mktemp("data"), DATA, n_train=256,
+                       n_test=128)
+
+
+def _statistics(node):
+  """Every {mean|r, ci95, p?} statistic anywhere in a claim's rows."""
+  if isinstance(node, dict):
+    if "ci95" in node and ("mean" in node or "r" in node):
+      yield node
+    for value in node.values():
+      yield from _statistics(value)
+  elif isinstance(node, list):
+    for value in node:
+      yield from _statistics(value)
+
+
+def _toy_checks(workdir: str, claim_id: str) -> None:
+  """The claim-specific content of a toy run, beyond the common keys."""
+  doc = _check_claim(workdir, claim_id)
+  rows = doc["rows"]
+  for stat in _statistics(rows):    # intervals hold their estimate
+    value = stat.get("mean", stat.get("r"))
+    lo, hi = stat["ci95"]
+    if value is not None and lo is not None:
+      assert lo - 1e-9 <= value <= hi + 1e-9, stat
+    if stat.get("p") is not None:
+      assert 0 <= stat["p"] <= 1, stat
+    if "r" in stat and stat["r"] is not None:
+      assert -1 <= stat["r"] <= 1, stat
+  if claim_id == "C1":
+    assert {r["arm"] for r in rows} >= {"uniform", "random", "erk"}
+    gap = next(r for r in rows if r["arm"] == "random")["gap_to_dense"]
+    assert gap["n"] == 2 and (gap["p"] is not None or gap["std"] == 0)
+  elif claim_id == "C5":
+    cmp = next(r for r in rows if r.get("comparison") == "lognormal - erk")
+    assert cmp["n"] == 3
+    matched = next(r for r in rows if "matched_cv_per_layer" in r)
+    assert len(matched["matched_cv_per_layer"]) == 2
+  elif claim_id == "C6":
+    assert {r.get("arm") for r in rows} >= {"learned", "hubs_kept",
+                                            "fanins_shuffled", "random_erk"}
+  elif claim_id == "L3":
+    assert [r["epoch"] for r in rows if "epoch" in r] == [0, 1]
+    start = rows[0]["w0_vs_others_layer0"]["mean"]
+    assert 0 < start < 0.2      # 1% chains: nearly identical at epoch 0
+  elif claim_id == "L4":
+    assert len(rows) == 4       # the toy chain: four networks
+  elif claim_id == "L2":
+    assert {r["training"] for r in rows} == {"static", "SET"}
+  elif claim_id == "D3":
+    assert len({r["pattern"] for r in rows if "pattern" in r}) == 6
+  elif claim_id == "B3":
+    assert {r["measure"] for r in rows if "partial_r" in r} >= {
+        "normalized_gap", "lambda_2"}
+  elif claim_id == "atlas":
+    assert len({r["measure"] for r in rows if "measure" in r}) >= 4
+
+
+@needs_data
+@pytest.mark.parametrize("ids", _groups(), ids="+".join)
+def test_every_claim_end_to_end_at_toy_size(ids, toy_data, tmp_path,
+                                           monkeypatch):
+  """Each claim (a shared sweep's ids together) trains, analyses and writes a
+  well-formed claim.json; for L3 + L4 a second call re-analyses without
+  training."""
   from experiments import reproduce
-  root = tmp_path_factory.mktemp("claims")
-  data = tiny_data_dir(root / "data", DATA, n_train=256, n_test=128)
-  workdir = str(root / "w")
-  argv = ["reproduce", "C1", "L3", "L4", "--toy", "--workdir", workdir,
-          "--data_dir", data, "--no-progress"]
+  workdir = str(tmp_path / "w")
+  argv = ["reproduce", *ids, "--toy", "--workdir", workdir, "--data_dir",
+          toy_data, "--no-progress"]
   assert reproduce.main(argv) == 0
-  return workdir, argv
-
-
-@needs_data
-def test_toy_claims_end_to_end(toy):
-  workdir, _ = toy
-  c1 = _check_claim(workdir, "C1")
-  assert {r["arm"] for r in c1["rows"]} >= {"uniform", "random", "erk"}
-  gap = next(r for r in c1["rows"] if r["arm"] == "random")["gap_to_dense"]
-  assert gap["n"] == 2 and gap["p"] is not None or gap["std"] == 0
-  l3 = _check_claim(workdir, "L3")
-  epochs = [r["epoch"] for r in l3["rows"] if "epoch" in r]
-  assert epochs == [0, 1]
-  start = l3["rows"][0]["w0_vs_others_layer0"]["mean"]
-  assert 0 < start < 0.2        # 1% chains: nearly identical at epoch 0
-  l4 = _check_claim(workdir, "L4")
-  assert len(l4["rows"]) == 4   # the toy chain: four networks
-
-
-@needs_data
-def test_rerun_reanalyses_without_training(toy, capsys):
-  """A second call finds every group finished: no training, same numbers."""
-  from experiments import reproduce
-  workdir, argv = toy
+  for claim_id in ids:
+    _toy_checks(workdir, claim_id)
+  if ids != ("L3", "L4"):
+    return
   with open(os.path.join(workdir, "L4", "claim.json")) as f:
     before = json.load(f)
-  assert reproduce.main(["reproduce", "L4", "--toy", "--workdir", workdir,
-                         "--data_dir", argv[-2], "--no-progress"]) == 0
+  def no_training(*args, **kwargs):
+    raise AssertionError("the rerun trained a finished group again")
+  monkeypatch.setattr(runner, "run_group", no_training)
+  monkeypatch.setattr(runner, "load_data", no_training)
+  assert reproduce.main(argv[:1] + ["L4"] + argv[3:]) == 0
   with open(os.path.join(workdir, "L4", "claim.json")) as f:
     after = json.load(f)
   assert after["rows"] == before["rows"]
   assert after["wall_time_s"]["train"] == before["wall_time_s"]["train"]
-  assert "epoch" not in capsys.readouterr().err  # no training bar
-
-
-@needs_data
-@pytest.mark.skipif(not os.environ.get("PSN_CLAIMS_ALL"),
-                    reason="opt-in (minutes): PSN_CLAIMS_ALL=1")
-def test_every_claim_end_to_end_at_toy_size(tmp_path):
-  from experiments import reproduce
-  data = tiny_data_dir(tmp_path / "data", DATA, n_train=256, n_test=128)
-  workdir = str(tmp_path / "w")
-  assert reproduce.main(["reproduce", "--all", "--toy", "--workdir", workdir,
-                         "--data_dir", data, "--no-progress"]) == 0
-  for claim_id in claims_config.ALL:
-    _check_claim(workdir, claim_id)
-  with open(os.path.join(workdir, "C5", "claim.json")) as f:
-    c5 = json.load(f)
-  cmp = next(r for r in c5["rows"] if r.get("comparison") == "lognormal - erk")
-  assert cmp["n"] == 3
-  matched = next(r for r in c5["rows"] if "matched_cv_per_layer" in r)
-  assert len(matched["matched_cv_per_layer"]) == 2
-  with open(os.path.join(workdir, "C6", "claim.json")) as f:
-    c6 = json.load(f)
-  assert {r.get("arm") for r in c6["rows"]} >= {"learned", "hubs_kept",
-                                                "fanins_shuffled", "random_erk"}
