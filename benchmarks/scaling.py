@@ -315,8 +315,10 @@ def main() -> None:
   parser.add_argument("--steps", type=int, default=100, help="batches per timed epoch")
   parser.add_argument("--epochs", type=int, default=2, help="timed epochs per point")
   parser.add_argument("--precisions", default="float32,tensorfloat32,bfloat16")
-  parser.add_argument("--precision_seeds", type=int, default=64)
-  parser.add_argument("--loop_seeds", type=int, default=1)
+  parser.add_argument("--precision_seeds", type=int, default=64,
+                      help="S for the precision rows; 0 to skip")
+  parser.add_argument("--loop_seeds", type=int, default=1,
+                      help="seeds of the per-seed loop baselines; 0 to skip")
   parser.add_argument("--cond_seeds", type=int, default=64,
                       help="S for 'rigl_off' (RigL's program, no update firing), "
                       "first width, to split RigL's overhead; 0 to skip")
@@ -408,8 +410,8 @@ def main() -> None:
         rows.append(r)
         _print_row(r)
         dump()
-    # Precision: first width, static and RigL, one device.
-    for algorithm in args.algorithms.split(","):
+    # Precision: first width, static and RigL, one device (0 seeds: skip).
+    for algorithm in args.algorithms.split(",") if args.precision_seeds else ():
       for p in args.precisions.split(","):
         if over():
           skipped.append({"precision": p, "algorithm": algorithm})
@@ -422,7 +424,7 @@ def main() -> None:
         _print_row(r)
         dump()
   print(f"\nbaselines ({STEPS_PER_REAL_EPOCH}-step epochs):")
-  for hidden in widths:
+  for hidden in widths if args.loop_seeds else ():   # 0 seeds: skip
     for fn in (time_python_loop, time_torch_loop):
       try:
         b = fn(hidden, data, args.steps, args.loop_seeds)
