@@ -1,5 +1,5 @@
 """Command lines of psn-jax (thin: parse a config, call the library)."""
 
 # First thing a command line imports: installs the Ctrl-C handler (exit 130,
-# see experiments.cli) before anything heavy loads.
-from experiments import cli as _cli  # pylint: disable=unused-import
+# see experiments.interrupt) before anything heavy loads.
+from experiments import interrupt as _interrupt  # pylint: disable=unused-import

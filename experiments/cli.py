@@ -1,108 +1,24 @@
-"""Shared command-line plumbing: config flags, one-line errors, Ctrl-C.
+"""Shared command-line plumbing: config flags, one-line errors.
 
 Every bad value exits with status 2 and ONE line on stderr that names the field
 and the allowed values; no traceback, and no results file. What is checked
 before any data loads or anything compiles: the flags, that the config file
 exists, that every `--config.<field>` names a field, `psn_jax.config.validate`
 on the whole config, and that `--workdir` is (or can be made) a writable
-directory.
-
-Ctrl-C (SIGINT) at any moment exits with status 130 and one line that says
-whether a checkpoint exists to `--resume` from. A dedicated thread waits for
-the signal (every thread started after this module blocks it), so the exit is
-immediate even while XLA compiles or runs an epoch, and it leaves through
-`os._exit` after flushing: unwinding the interpreter while XLA and Orbax
-threads are still working crashed it with a segmentation fault. Checkpoints
-stay consistent: Orbax renames a checkpoint into place only when it is
-complete, so an interrupted save leaves the previous one as the latest.
+directory. Ctrl-C: `experiments.interrupt` (exit 130).
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import sys
-import threading
-
-_STATE: dict = {"workdir": None, "installed": False, "progress": False}
-_EXITING = threading.Lock()
-
-
-def _interrupt_message() -> str:
-  workdir = _STATE["workdir"]
-  if not workdir:
-    return "interrupted before the run started: nothing was written"
-  path = os.path.join(os.path.abspath(workdir), "checkpoints")
-  try:
-    epochs = sorted(int(n) for n in os.listdir(path) if n.isdigit())
-  except OSError:
-    epochs = []
-  if not epochs:
-    return (f"interrupted: no checkpoint was written yet in {workdir}; run the "
-            "same command again (without --resume) to start over")
-  return (f"interrupted: continue from the last checkpoint (epoch {epochs[-1]}) "
-          f"with --resume --workdir {workdir}")
-
-
-def exit_on_interrupt(*_: object) -> None:
-  """Prints the interrupt line, flushes and ends the process with status 130.
-
-  Leaves through `os._exit`: no interpreter shutdown while XLA or Orbax
-  threads are busy. Safe to call from a signal handler or any thread; only
-  the first caller prints.
-  """
-  if not _EXITING.acquire(blocking=False):
-    return
-  try:
-    for stream in (sys.stdout, sys.stderr):
-      try:
-        stream.flush()
-      except Exception:  # pylint: disable=broad-except
-        pass
-    # A progress bar leaves the cursor at the end of its line.
-    newline = "\n" if _STATE["progress"] else ""
-    os.write(2, (newline + _interrupt_message() + "\n").encode())
-  finally:
-    os._exit(130)
-
-
-def install_interrupt_handler() -> None:
-  """Routes SIGINT to `exit_on_interrupt` (main thread only; idempotent)."""
-  if (_STATE["installed"]
-      or threading.current_thread() is not threading.main_thread()):
-    return
-  _STATE["installed"] = True
-  # A Python handler for a signal that reaches a thread started earlier ...
-  signal.signal(signal.SIGINT, exit_on_interrupt)
-  # ... and a waiting thread for every later one: threads inherit the mask, so
-  # XLA's and Orbax's threads never see SIGINT and the waiter gets it at once.
-  signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-
-  def wait() -> None:
-    signal.sigwait({signal.SIGINT})
-    exit_on_interrupt()
-
-  threading.Thread(target=wait, name="psn-sigint", daemon=True).start()
-
-
-def _is_command_line() -> bool:
-  """True when the process runs `python -m experiments.<name>`."""
-  argv = list(getattr(sys, "orig_argv", []))
-  return any(a == "-m" and i + 1 < len(argv)
-             and argv[i + 1].startswith("experiments.")
-             for i, a in enumerate(argv))
-
-
-if _is_command_line():
-  install_interrupt_handler()
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 import re
-import tempfile
+import sys
 from typing import Callable, Sequence
 
 from absl import flags
 from ml_collections import config_flags
+
+from experiments import interrupt
 
 _DEFINE_ERRORS: list[str] = []
 
@@ -144,47 +60,19 @@ def _define_error(e: Exception, argv: Sequence[str]) -> str:
   return _first_line(e)
 
 
-def run_variants(flags: flags.FlagValues) -> tuple[list, dict]:
-  """Trains the config's `variants` (name, sparsity, distribution, profile,
-  cv) in one program; returns the `runner.Variant`s and the results."""
+def run_variants(flags: flags.FlagValues):
+  """Trains the config's `variants` in one program (`runner.run`)."""
   from psn_jax import runner
-  config = flags.config
-  variants = [runner.Variant(name=n, sparsity=s, distribution=d, profile=p, cv=cv,
-                             dense_first=config.dense_first,
-                             dense_last=config.dense_last)
-              for n, s, d, p, cv in config.variants]
-  results = runner.run(config, flags.workdir, variants=variants,
-                       resume=flags.resume, data_dir=flags.data_dir,
-                       progress=flags.progress)
-  return variants, results
-
-
-def layer_order(names) -> list[str]:
-  """Layer names in input-to-output order: `psn_jax.utils.natural_order`."""
-  from psn_jax import utils  # pylint: disable=g-import-not-at-top
-  return utils.natural_order(names)
+  return runner.run(flags.config, flags.workdir,
+                    variants=runner.variants_from_config(flags.config),
+                    resume=flags.resume, data_dir=flags.data_dir,
+                    progress=flags.progress)
 
 
 def fail(message: object) -> None:
   """Prints `error: message` as one line and exits with status 2."""
   print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
   raise SystemExit(2)
-
-
-def check_workdir(path: str) -> None:
-  """Fails (one line, exit 2) unless `path` is or can be made a writable
-  directory; creates it."""
-  if os.path.exists(path) and not os.path.isdir(path):
-    fail(f"--workdir {path} is a file, not a directory")
-  try:
-    os.makedirs(path, exist_ok=True)
-  except OSError as e:
-    fail(f"--workdir {path} cannot be created: {e.strerror or e}")
-  try:
-    with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
-      pass
-  except OSError as e:
-    fail(f"--workdir {path} is not writable: {e.strerror or e}")
 
 
 def load_config(flag_values: flags.FlagValues):
@@ -215,7 +103,7 @@ def load_config(flag_values: flags.FlagValues):
 def main(argv: Sequence[str], body: Callable[[flags.FlagValues], None]) -> None:
   """Parses `argv` into absl flags, checks the config and --workdir, and runs
   `body`, turning errors into one line (exit 2) and Ctrl-C into exit 130."""
-  install_interrupt_handler()
+  interrupt.install_interrupt_handler()
   if _DEFINE_ERRORS:
     fail(_DEFINE_ERRORS[0])
   try:
@@ -227,22 +115,21 @@ def main(argv: Sequence[str], body: Callable[[flags.FlagValues], None]) -> None:
   load_config(flags.FLAGS)
   if not flags.FLAGS.workdir:
     fail("--workdir is required: a directory for checkpoints and results.json")
-  check_workdir(flags.FLAGS.workdir)
-  from psn_jax import sharding
+  from psn_jax import sharding, utils
   try:
+    utils.make_writable_dir(flags.FLAGS.workdir, "--workdir")
     sharding.initialize_distributed(flags.FLAGS.coordinator_address,
                                     flags.FLAGS.num_processes,
                                     flags.FLAGS.process_id)
   except ValueError as e:
     fail(e)
-  _STATE["workdir"] = flags.FLAGS.workdir
-  _STATE["progress"] = flags.FLAGS.progress
+  interrupt.set_run(flags.FLAGS.workdir, flags.FLAGS.progress)
   try:
     body(flags.FLAGS)
   except (ValueError, OSError) as e:
     fail(e)
   except KeyboardInterrupt:
-    exit_on_interrupt()
+    interrupt.exit_on_interrupt()
 
 
 def _first_line(e: Exception) -> str:

@@ -20,7 +20,7 @@ cli.define_flags("configs/compare.py:quick")
 def body(flags) -> None:
   from psn_jax import stats, utils
   config = flags.config
-  _, results = cli.run_variants(flags)
+  results = cli.run_variants(flags)
   table = stats.summary_table(results.accuracy_by_name())
   utils.write_text_atomic(os.path.join(flags.workdir, "table.txt"), table + "\n")
   print(f"{config.dataset}, {config.num_seeds} seeds, {config.num_epochs} epochs, "

@@ -35,7 +35,7 @@ _COLUMNS = [("variant", "variant"), ("layer", "layer"), ("fan_in_cv", "fan-in CV
 def body(flags) -> None:
   from psn_jax import plots, stats, tables, utils
   from psn_jax.topology import concentration as conc
-  _, results = cli.run_variants(flags)
+  results = cli.run_variants(flags)
   layers = results.layers[:len(flags.config.hidden)]  # hidden layers only
   table = conc.variant_table(results.grad_norm, results.fan_ins, results.names,
                              layers=layers)

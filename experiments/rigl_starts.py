@@ -25,7 +25,7 @@ cli.define_flags("configs/compare.py:starts")
 
 def body(flags) -> None:
   from psn_jax import equilibrium, plots, stats, utils
-  _, results = cli.run_variants(flags)
+  results = cli.run_variants(flags)
   cvs = {layer: results.records[layer]["fan_in_cv"] for layer in results.layers}
   every = flags.config.track.record_every
   summary = equilibrium.cv_trajectories(cvs, results.names, every)

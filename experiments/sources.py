@@ -26,7 +26,7 @@ _MEASURES = (("fan_in_cv", "fan-in CV L0"), ("normalized_gap", "norm. gap L0"),
 def body(flags) -> None:
   import pandas as pd
   from psn_jax import tables, topology, utils
-  _, results = cli.run_variants(flags)
+  results = cli.run_variants(flags)
   first = int(results.snapshot_epochs[0]) if len(results.snapshot_epochs) else None
   if first != 0:
     raise ValueError("track.snapshot_every must be > 0 (the initial masks are "

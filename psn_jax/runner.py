@@ -65,6 +65,15 @@ class Variant:
   dense_last: bool = False
 
 
+def variants_from_config(config: ml_collections.ConfigDict) -> list[Variant]:
+  """The `Variant`s of a config's `variants` list of (name, sparsity,
+  distribution, profile, cv) tuples (`configs/compare.py`), with the config's
+  `dense_first` / `dense_last`."""
+  return [Variant(name=n, sparsity=s, distribution=d, profile=p, cv=cv,
+                  dense_first=config.dense_first, dense_last=config.dense_last)
+          for n, s, d, p, cv in config.variants]
+
+
 def variant_config(config: ml_collections.ConfigDict,
                    variant: Variant) -> ml_collections.ConfigDict:
   """`config` with the mask fields of `variant`."""

@@ -75,6 +75,28 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     raise
 
 
+def make_writable_dir(path: str | os.PathLike, what: str = "directory") -> None:
+  """Creates `path` if needed and checks that a file can be written in it.
+
+  Raises:
+    ValueError: one line naming `what` and `path`, if `path` is a file, cannot
+      be created or is not writable.
+  """
+  if os.path.exists(path) and not os.path.isdir(path):
+    raise ValueError(f"{what} {path} is a file, not a directory")
+  try:
+    os.makedirs(path, exist_ok=True)
+  except OSError as e:
+    raise ValueError(f"{what} {path} cannot be created: {e.strerror or e}"
+                     ) from None
+  try:
+    with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+      pass
+  except OSError as e:
+    raise ValueError(f"{what} {path} is not writable: {e.strerror or e}"
+                     ) from None
+
+
 def natural_key(name: str) -> tuple:
   """Sort key of `name` in which digit runs compare as numbers."""
   return tuple((0, int(t), "") if t.isdigit() else (1, 0, t)

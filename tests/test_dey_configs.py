@@ -21,10 +21,9 @@ def _masks(variant, seed=0):
   spec = train_lib.DataSpec(1000, n_in, data.num_classes(c.dataset))
   params = train_lib.make_train(c, spec).params_shape
   out = {}
-  for name, s, d, p, cv in c.variants:
-    v = runner.Variant(name, s, d, p, cv, dense_last=c.dense_last)
+  for v in runner.variants_from_config(c):
     m = runner.build_masks(runner.variant_config(c, v), params, [seed])
-    out[name] = [k[0] for _, k in masks_lib.named_kernels(m)]
+    out[v.name] = [k[0] for _, k in masks_lib.named_kernels(m)]
   return out
 
 

@@ -224,5 +224,3 @@ def test_natural_order_is_the_one_layer_order():
   fan = {n: np.ones((1, 2, 10)) for n in names}
   t = conc.variant_table(grad, fan, ["v"])
   assert [r["layer"] for r in t["rows"]] == utils.natural_order(names)
-  from experiments import cli  # pylint: disable=g-import-not-at-top
-  assert cli.layer_order(names) == utils.natural_order(names)
