@@ -79,6 +79,13 @@ def install_interrupt_handler() -> None:
   threading.Thread(target=wait, name="psn-sigint", daemon=True).start()
 
 
+def set_run(workdir: str, progress: bool) -> None:
+  """Tells the interrupt line which `--workdir` to look for checkpoints in and
+  whether a progress bar is on screen."""
+  _STATE["workdir"] = workdir
+  _STATE["progress"] = progress
+
+
 def _is_command_line() -> bool:
   """True when the process runs `python -m experiments.<name>`."""
   argv = list(getattr(sys, "orig_argv", []))
@@ -89,10 +96,3 @@ def _is_command_line() -> bool:
 
 if _is_command_line():
   install_interrupt_handler()
-
-
-def set_run(workdir: str, progress: bool) -> None:
-  """Tells the interrupt line which `--workdir` to look for checkpoints in and
-  whether a progress bar is on screen."""
-  _STATE["workdir"] = workdir
-  _STATE["progress"] = progress

@@ -36,7 +36,7 @@ _OWN_CACHE = None
 if not os.environ.get(_CACHE_ENV):   # the controller; workers inherit it
   _OWN_CACHE = tempfile.mkdtemp(prefix="psn-jax-xla-cache-")
   os.environ[_CACHE_ENV] = _OWN_CACHE
-  # Cache every program: the tests' programs compile in well under 1 s each.
+  # Cache every program (by default those compiled in under 1 s are not).
   os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
   os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
