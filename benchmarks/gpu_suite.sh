@@ -105,8 +105,7 @@ work=$(mktemp -d)
 # REPORT.md run on a CPU afterwards from the returned archive:
 #   tar xzf experiments.tar.gz && python -m experiments.reproduce <ids> --workdir results/claims
 #   python -m experiments.report --results results/claims --out results/REPORT.md;
-# checked at toy size: no training, 14 s; PSN_DATA_DIR must still point at the
-# data, since a claim whose dataset is absent is reported "not run here").
+# checked at toy size: no training, no data files needed, 14 s).
 # A claim cut short by its limit keeps its checkpoints out of the archive but
 # its finished groups in it; rerunning the same command resumes. Then, time
 # permitting: grouped vs per-run sweep (issue 9) and the matmul precision's

@@ -1282,10 +1282,24 @@ def _clean(x: Any) -> Any:
   return str(x)
 
 
-def _filter_runs(runs: list, data_dir: str | None) -> tuple[list, list[str]]:
-  missing = sorted({r.config.dataset for r in runs
-                    if not dataset_available(r.config.dataset, data_dir)})
-  return [r for r in runs if r.config.dataset not in missing], missing
+def _filter_runs(runs: list, data_dir: str | None, stage_dir: str
+                 ) -> tuple[list, list[str]]:
+  """The runs this machine can train or has trained, and the datasets left out.
+
+  A run whose dataset files are absent is kept when `stage_dir`'s finished
+  sweep table names it: training on a GPU and the analysis elsewhere need the
+  data only where the training ran.
+  """
+  table = os.path.join(stage_dir, sweep.TABLE_NAME)
+  trained = set()
+  if os.path.exists(table):
+    import pandas as pd  # pylint: disable=g-import-not-at-top
+    trained = set(pd.read_csv(table, usecols=["name"])["name"].astype(str))
+  keep = [r for r in runs if r.name in trained
+          or dataset_available(r.config.dataset, data_dir)]
+  missing = sorted({r.config.dataset for r in runs} -
+                   {r.config.dataset for r in keep})
+  return keep, missing
 
 
 def _meta(*results: sweep.SweepResult | None) -> dict[str, Any]:
@@ -1325,7 +1339,8 @@ def reproduce(spec: ClaimSpec, mode: str, workdir: str, *,
   claim_dir = os.path.join(workdir, spec.id)
   os.makedirs(claim_dir, exist_ok=True)
   os.makedirs(root, exist_ok=True)
-  runs, missing = _filter_runs(spec.runs(mode, root), data_dir)
+  runs, missing = _filter_runs(spec.runs(mode, root), data_dir,
+                               os.path.join(root, "stage1"))
   path = os.path.join(claim_dir, CLAIM_FILE)
   if not runs:
     doc = not_run(spec, f"{', '.join(missing)}: {NO_DATA}", command, mode)
@@ -1336,7 +1351,8 @@ def reproduce(spec: ClaimSpec, mode: str, workdir: str, *,
                       progress=progress)
     second = None
     if spec.stage2 is not None:
-      runs2, _ = _filter_runs(spec.stage2(mode, first, root), data_dir)
+      runs2, _ = _filter_runs(spec.stage2(mode, first, root), data_dir,
+                              os.path.join(root, "stage2"))
       second = sweep.run(runs2, os.path.join(root, "stage2"),
                          data_dir=data_dir, progress=progress)
   if train_only:
