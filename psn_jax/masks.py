@@ -296,7 +296,6 @@ def layer_densities(shapes: Sequence[Sequence[int]], sparsity: float,
   raw = (arr[:, 0] + arr[:, 1]).astype(np.float64)
   target = (1.0 - sparsity) * sizes[~forced].sum()
   capped = np.zeros(n_layers, dtype=bool)
-  dens = np.ones(n_layers)
   while True:
     free = ~forced & ~capped
     if not free.any():  # float rounding at a tiny sparsity: all dense
@@ -306,9 +305,8 @@ def layer_densities(shapes: Sequence[Sequence[int]], sparsity: float,
     dens = np.where(free, eps * raw / sizes, 1.0)
     over = free & (dens > 1.0)
     if not over.any():
-      break
+      return dens
     capped |= over
-  return dens
 
 
 def layer_budgets(shapes: Sequence[Sequence[int]], sparsity: float,
