@@ -6,7 +6,7 @@ Variants (`:quick` for a CPU in minutes, `:paper` for a GPU): dense, PSN's
 equal-fan-in `uniform` profile, the standard `random` baseline (the layer's
 budget at uniformly random positions, as RigL's random mask), ERK (ERK budgets,
 random placement: RigL's ERK start) and two PSN profiles at CV 1.0, at 90%
-sparsity. `:sources`: every mask source of `psn_jax.masks.MASK_SOURCES` (PSN
+sparsity. `:sources`: every mask source of `psn_jax.masks.SOURCES` (PSN
 profiles, random, the graph families, Dey's patterns) at 90%, for
 `experiments.sources` (MNIST, quick recipe; `:sources_paper` is the same on
 Fashion-MNIST with the paper recipe, for a GPU). `:gradient` (for
@@ -95,5 +95,5 @@ def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
     c.dataset = "mnist" if variant == "sources" else "fashion_mnist"
     c.track.snapshot_every = c.num_epochs  # initial and final masks
     c.variants = [(name, 0.9, "uniform", name, None)
-                  for name in masks.MASK_SOURCES]
+                  for name in masks.SOURCES]
   return c

@@ -20,7 +20,9 @@ junction; every pattern reaches these budgets exactly, see
   densities 1/2, 1/4, 1/8, 1/16, and dense.
 * `scatter` (D3): MNIST 800-100-10 at density 1/10 with patterns of equal
   density but different scatter: clash-free and Dey's basic random pattern
-  (high), windowed blocks and a banded circulant (low), and random placement.
+  (high), block-diagonal windows (`block_diagonal`, formerly `dey_windowed`;
+  not one of Dey's patterns) and a banded circulant (low), and random
+  placement.
 
 Append e.g. `--config.num_epochs=3 --config.num_seeds=2` for a CPU check.
 """
@@ -69,5 +71,5 @@ def get_config(variant: str = "mnist") -> ml_collections.ConfigDict:
     c.track.snapshot_every = c.num_epochs  # initial masks, for experiments.sources
     c.variants = [(name, 0.9, "uniform", name, None)
                   for name in ("dey_clash_free", "dey_basic", "random",
-                               "dey_windowed", "circulant_banded")]
+                               "block_diagonal", "circulant_banded")]
   return c

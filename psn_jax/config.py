@@ -63,7 +63,7 @@ def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
   # Masks (psn_jax.masks.make_masks).
   c.sparsity = 0.9
   c.distribution = "uniform"   # uniform | erk
-  c.profile = "uniform"        # psn_jax.masks.PROFILES
+  c.profile = "uniform"        # the mask source: psn_jax.mask_sources.SOURCES
   c.cv = ml_collections.config_dict.placeholder(float)
   c.dense_first = False
   c.dense_last = False
@@ -193,10 +193,10 @@ def _cv(field: str, value: Any) -> None:
 
 def _mask_fields(prefix: str, sparsity: Any, distribution: Any, profile: Any,
                  cv: Any) -> None:
-  from psn_jax import masks  # pylint: disable=g-import-not-at-top
+  from psn_jax import masks, mask_sources  # pylint: disable=g-import-not-at-top
   _real(f"{prefix}sparsity", sparsity, 0.0, 1.0, True, False)
   _choice(f"{prefix}distribution", distribution, tuple(masks.DISTRIBUTIONS))
-  _choice(f"{prefix}profile", profile, tuple(masks.PROFILES))
+  mask_sources.resolve(profile, f"{prefix}profile")  # the registry's names
   _cv(f"{prefix}cv", cv)
 
 

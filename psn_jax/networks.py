@@ -1,9 +1,9 @@
 """Whole-network masks of every mask source, for topology comparisons.
 
-`source_networks` builds one network's masks for each mask source of
-`psn_jax.masks.MASK_SOURCES` through `masks.make_masks` (so at exactly the
-budgets of `masks.layer_budgets`), and reports the one-line reason where a
-source cannot reach a layer's budget (Dey's divisibility rules).
+`source_networks` builds one network's masks for each mask source of the
+registry `psn_jax.mask_sources.SOURCES` through `masks.make_masks` (so at
+exactly the budgets of `masks.layer_budgets`), and reports the one-line reason
+where a source cannot reach a layer's budget (Dey's divisibility rules).
 
 `build_networks` builds the rows of the topology table
 (`experiments/topology_table.py`): the PSN rows through `make_masks`, and Dey's
@@ -22,6 +22,7 @@ import jax
 import numpy as np
 
 from psn_jax import graphs
+from psn_jax import mask_sources
 from psn_jax import masks
 
 __all__ = ["PSN_FAMILIES", "kernel_shapes", "source_networks",
@@ -49,8 +50,9 @@ def source_networks(key: jax.Array, params: Any, *, sparsity: float,
     params: one network's Flax params (shapes only).
     sparsity: as `masks.make_masks`.
     distribution: as `masks.make_masks`.
-    sources: names from `masks.MASK_SOURCES` (default: all, in registry
-      order); every source is built with its default cv.
+    sources: names from `masks.SOURCES` (default: all, in registry order;
+      a deprecated alias is built under its own name, with a warning); every
+      source is built with its default cv.
     dense_first: as `masks.make_masks`.
     dense_last: as `masks.make_masks`.
 
@@ -61,11 +63,9 @@ def source_networks(key: jax.Array, params: Any, *, sparsity: float,
   Raises:
     ValueError: on an unknown source or bad arguments common to all sources.
   """
-  names = list(masks.MASK_SOURCES) if sources is None else list(sources)
+  names = list(masks.SOURCES) if sources is None else list(sources)
   for name in names:
-    if name not in masks.MASK_SOURCES:
-      raise ValueError(f"sources must be names from masks.MASK_SOURCES "
-                       f"({', '.join(masks.MASK_SOURCES)}), got {name!r}")
+    mask_sources.check_name(name, "sources")
   out: dict[str, list[np.ndarray] | str] = {}
   for name in names:
     try:

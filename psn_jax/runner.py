@@ -45,8 +45,7 @@ _PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "orbax-checkpoint",
 
 # Fields that may differ inside one program: they reach the engine as batched
 # data (masks, keys, the learning rate), not as part of the compiled program.
-BATCHED_FIELDS: tuple[str, ...] = (
-    "sparsity", "distribution", "profile", "cv", "dense_first", "dense_last",
+BATCHED_FIELDS: tuple[str, ...] = masks_lib.MASK_FIELDS + (
     "init_masks", "optim.learning_rate")
 # Fields that change neither the program nor the numbers of a run.
 _UNTRACKED_FIELDS: tuple[str, ...] = ("checkpoint_every",)
@@ -54,7 +53,8 @@ _UNTRACKED_FIELDS: tuple[str, ...] = ("checkpoint_every",)
 
 @dataclasses.dataclass(frozen=True)
 class Variant:
-  """One mask configuration. `sparsity=0` means dense (all-True masks)."""
+  """One mask configuration: a name and the fields of `masks.MASK_FIELDS`.
+  `sparsity=0` means dense (all-True masks)."""
 
   name: str
   sparsity: float
@@ -79,8 +79,7 @@ def variant_config(config: ml_collections.ConfigDict,
   """`config` with the mask fields of `variant`."""
   c = copy.deepcopy(config)
   with c.unlocked():
-    for field in ("sparsity", "distribution", "profile", "cv", "dense_first",
-                  "dense_last"):
+    for field in masks_lib.MASK_FIELDS:
       value = getattr(variant, field)
       if isinstance(value, (list, tuple)):  # per-layer cv: not a float field
         del c[field]
@@ -139,22 +138,13 @@ def build_masks(config: ml_collections.ConfigDict, params_shape: Any,
 
   From `config.init_masks` (a `masks.save_mask_file` file holding these
   seeds: fixed starts such as Liu et al.'s perturbed copies) when it is set,
-  else made by `masks.make_masks` from the mask fields.
+  else made by `masks.from_config` from the mask fields.
   """
   if config.get("init_masks", ""):
     return masks_lib.load_mask_file(config.init_masks, params_shape, seeds)
-  per_seed = []
-  for seed in seeds:
-    if config.sparsity == 0:
-      per_seed.append(jax.tree.map(lambda p: np.ones(p.shape, bool),
-                                   params_shape))
-    else:
-      per_seed.append(masks_lib.make_masks(
-          train_lib.mask_key(seed), params_shape, sparsity=config.sparsity,
-          distribution=config.distribution, profile=config.profile,
-          cv=config.cv, dense_first=config.dense_first,
-          dense_last=config.dense_last))
-  return jax.tree.map(lambda *m: np.stack(m), *per_seed)
+  return utils.stack_trees([
+      masks_lib.from_config(config, params_shape, train_lib.mask_key(seed))
+      for seed in seeds])
 
 
 def fingerprint(configs: Sequence[ml_collections.ConfigDict],

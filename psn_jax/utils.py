@@ -1,12 +1,14 @@
-"""Small shared helpers: host-side randomness from JAX keys, atomic file writes."""
+"""Small shared helpers: host-side randomness from JAX keys, atomic file writes,
+JSON-safe copies, stacking per-seed pytrees, natural layer order."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tempfile
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -44,6 +46,44 @@ def _to_builtin(obj: Any) -> Any:
   if hasattr(obj, "tolist"):
     return np.asarray(obj).tolist()
   raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def jsonable(x: Any) -> Any:
+  """A builtin, JSON-safe copy of `x`: the one JSON sanitiser of psn-jax.
+
+  Mappings become dicts with string keys, named tuples dicts of their fields,
+  lists and tuples lists, NumPy and JAX arrays (nested) lists, NumPy scalars
+  Python numbers, bools bools; floats that are NaN or infinite become None
+  (JSON has no NaN). Strings and None are kept; anything else becomes
+  `str(x)`.
+  """
+  if isinstance(x, Mapping):
+    return {str(k): jsonable(v) for k, v in x.items()}
+  if isinstance(x, tuple) and hasattr(x, "_asdict"):
+    return jsonable(x._asdict())
+  if isinstance(x, (list, tuple)):
+    return [jsonable(v) for v in x]
+  if isinstance(x, (bool, np.bool_)):
+    return bool(x)
+  if isinstance(x, (int, np.integer)):
+    return int(x)
+  if isinstance(x, (float, np.floating)):
+    x = float(x)
+    return x if math.isfinite(x) else None
+  if x is None or isinstance(x, str):
+    return x
+  if isinstance(x, (np.ndarray, jax.Array)):
+    return jsonable(np.asarray(x).tolist())
+  return str(x)
+
+
+def stack_trees(trees: Sequence[Any]) -> Any:
+  """Pytrees of one structure stacked leaf by leaf on a new leading axis.
+
+  The one per-seed stacking rule: `trees[i]` (e.g. seed i's masks) becomes
+  row `i` of every leaf, as a NumPy array (`np.stack`).
+  """
+  return jax.tree.map(lambda *leaves: np.stack(leaves), *trees)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

@@ -47,7 +47,7 @@ def test_scatter_pairs_have_equal_density_and_different_scatter():
   windows = topology.windows_1d(800, 50)
   scatter = {name: topology.junction_scatter(k0, windows, topology.windows_1d(100, 10))
              for name, (k0, _) in nets.items()}
-  assert scatter["dey_clash_free"] > 2 * scatter["dey_windowed"], scatter
+  assert scatter["dey_clash_free"] > 2 * scatter["block_diagonal"], scatter
 
 
 @pytest.mark.skipif(not __import__("os").environ.get("PSN_DATA_DIR"),

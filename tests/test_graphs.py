@@ -415,7 +415,7 @@ def test_circulant_refuses(kw, match):
     graphs.circulant(jax.random.key(0), 10, 7, **kw)
 
 
-# --------------------------------------------------------- all makers, dispatch
+# ------------------------------------------------------------- all makers
 
 CASES = [
   ("erdos_renyi", dict(density=0.1)),
@@ -433,30 +433,34 @@ CASES = [
 @pytest.mark.parametrize("name, kw", CASES)
 def test_deterministic_and_key_dependent(name, kw):
   n_in, n_out = 40, 60  # d_in = 4 divides 40
-  a = graphs.make_layer(name, jax.random.key(5), n_in, n_out, **kw)
-  b = graphs.make_layer(name, jax.random.key(5), n_in, n_out, **kw)
-  c = graphs.make_layer(name, jax.random.key(6), n_in, n_out, **kw)
+  maker = getattr(graphs, name)
+  a = maker(jax.random.key(5), n_in, n_out, **kw)
+  b = maker(jax.random.key(5), n_in, n_out, **kw)
+  c = maker(jax.random.key(6), n_in, n_out, **kw)
   np.testing.assert_array_equal(a, b)
   assert not np.array_equal(a, c)
-  # The dispatcher is the maker.
-  direct = getattr(graphs, name)(jax.random.key(5), n_in, n_out, **kw)
-  np.testing.assert_array_equal(a, direct)
   # Raw uint32 keys (jax.random.PRNGKey) give the same draw as typed keys.
   raw = jax.random.key_data(jax.random.key(5))
-  np.testing.assert_array_equal(a, graphs.make_layer(name, raw, n_in, n_out, **kw))
+  np.testing.assert_array_equal(a, maker(raw, n_in, n_out, **kw))
 
 
-def test_make_layer_refuses():
-  assert graphs.TOPOLOGIES == (
-    "erdos_renyi", "random_biregular", "dey_basic", "dey_clash_free", "circulant",
-    "blocked",
-  )
-  with pytest.raises(ValueError, match="name must be one of"):
-    graphs.make_layer("ramanujan", jax.random.key(0), 4, 4)
-  with pytest.raises(ValueError, match="return_interleaver must be False"):
-    graphs.make_layer(
-      "dey_clash_free", jax.random.key(0), 8, 8, d_out=2, z=2, return_interleaver=True
-    )
+def test_one_family_per_module_no_dispatcher():
+  # The graph makers are re-exported from their family modules; which of them
+  # a network uses is the mask-source registry's business, not a second
+  # dispatcher's (issue 18).
+  import importlib
+  for name, module in (("erdos_renyi", "random_graphs"),
+                       ("random_biregular", "biregular"),
+                       ("dey_basic", "dey"), ("dey_clash_free", "dey"),
+                       ("dey_layer", "dey_degrees"),
+                       ("circulant", "circulants"),
+                       ("block_diagonal", "blocks"),
+                       ("perturb", "perturbation")):
+    mod = importlib.import_module(f"psn_jax.graphs.{module}")
+    assert getattr(graphs, name) is getattr(mod, name)
+  for gone in ("make_layer", "TOPOLOGIES", "_MAKERS", "blocked"):
+    assert not hasattr(graphs, gone), gone
+  assert set(graphs.__all__) <= set(dir(graphs))
 
 
 # ---------------------------------------------------------- Dey degree rules
@@ -533,40 +537,41 @@ def test_dey_budget_degrees_reach_exactly_the_feasible_counts(kind, n_in, n_out,
 
 
 def test_dey_budget_degrees_refuses_unknown_kind():
-  with pytest.raises(ValueError, match="kind must be one of basic, clash_free, windowed"):
+  assert graphs.DEY_KINDS == ("basic", "clash_free")  # Dey's own patterns only
+  with pytest.raises(ValueError, match="kind must be one of basic, clash_free, got"):
     graphs.dey_budget_degrees(8, 8, 16, "random")
   with pytest.raises(ValueError, match="kind must be one of"):
     graphs.dey_layer(jax.random.key(0), 8, 8, graphs.dey_budget_degrees(8, 8, 16), "x")
 
 
-# ------------------------------------------------------------------- blocked
+# ------------------------------------------------------------ block diagonal
 
 
-def test_blocked_hand_case_is_the_notes_block_pattern():
+def test_block_diagonal_hand_case_is_the_notes_block_pattern():
   # Note section 2.3: p = n = 4, d_out = d_in = 2: outputs 0, 1 <- {0, 1};
   # outputs 2, 3 <- {2, 3}.
-  m = graphs.blocked(jax.random.key(0), 4, 4, d_out=2)
+  m = graphs.block_diagonal(jax.random.key(0), 4, 4, d_out=2)
   want = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1]], bool)
   np.testing.assert_array_equal(m, want)
 
 
 @SETTINGS
 @given(k=st.integers(1, 8), d_out=st.integers(1, 5), d_in=st.integers(1, 6))
-def test_blocked_windows_are_contiguous_and_biregular(k, d_out, d_in):
+def test_block_diagonal_windows_are_contiguous_and_biregular(k, d_out, d_in):
   n_in, n_out = k * d_in, k * d_out
-  m = graphs.blocked(jax.random.key(1), n_in, n_out, d_out=d_out)
+  m = graphs.block_diagonal(jax.random.key(1), n_in, n_out, d_out=d_out)
   assert_biregular(m, n_in, n_out, d_out)
   for j in range(n_out):
     rows = np.flatnonzero(m[:, j])
     # One contiguous window, the group's own.
     np.testing.assert_array_equal(rows, np.arange(d_in) + (j // d_out) * d_in)
-  np.testing.assert_array_equal(m, graphs.blocked(jax.random.key(2), n_in, n_out, d_out=d_out))
+  np.testing.assert_array_equal(m, graphs.block_diagonal(jax.random.key(2), n_in, n_out, d_out=d_out))
 
 
 @pytest.mark.parametrize("n_in, n_out, d_out", [(10, 6, 4), (10, 6, 2), (8, 6, 0)])
-def test_blocked_refuses(n_in, n_out, d_out):
+def test_block_diagonal_refuses(n_in, n_out, d_out):
   with pytest.raises(ValueError, match="d_out"):
-    graphs.blocked(jax.random.key(0), n_in, n_out, d_out=d_out)
+    graphs.block_diagonal(jax.random.key(0), n_in, n_out, d_out=d_out)
 
 
 # ------------------------------------------ near-biregular and exact circulant

@@ -3,7 +3,7 @@
 Sources whose inputs are meant to be random (the PSN profiles, `random`,
 `erdos_renyi`, `random_biregular`, `dey_basic`) must give each neuron a
 uniformly random input subset, independently across neurons; the structured
-ones (circulants, Dey's clash-free and windowed patterns) must follow their
+ones (circulants, Dey's clash-free pattern, block-diagonal windows) follow their
 rule. Checked by mutation: making every neuron of a layer take the same
 top-ranked inputs in `make_masks` fails `test_inputs_are_used_uniformly` and
 `test_neurons_choose_inputs_independently` (see the report of issue 13).
@@ -27,7 +27,7 @@ from psn_jax import graphs, masks
 RANDOM_INPUTS = masks.PSN_PROFILES + ("random", "erdos_renyi",
                                       "random_biregular", "dey_basic")
 STRUCTURED = ("circulant", "circulant_banded", "dey_clash_free",
-              "dey_windowed")
+              "block_diagonal")
 # 40 inputs -> 200 outputs at 80% sparsity: k = 1600, exactly biregular
 # (out-degree 40, fan-in 8) for the biregular families, no Dey padding.
 SHAPE = (40, 200)
@@ -148,11 +148,11 @@ def test_dey_clash_free_inputs_come_from_a_clash_free_interleaver():
     np.testing.assert_array_equal(np.sort(banks), np.arange(deg["z"]))
 
 
-def test_dey_windowed_inputs_are_contiguous_windows():
+def test_block_diagonal_inputs_are_contiguous_windows():
   n_in, n_out = SHAPE
-  layer = _layers("dey_windowed")[0]
+  layer = _layers("block_diagonal")[0]
   # d_out = 40 of 200 outputs per group, 5 groups of 8 inputs.
   for j in range(n_out):
     np.testing.assert_array_equal(np.flatnonzero(layer[:, j]),
                                   np.arange(8) + (j // 40) * 8)
-  assert all(np.array_equal(l, layer) for l in _layers("dey_windowed"))
+  assert all(np.array_equal(l, layer) for l in _layers("block_diagonal"))

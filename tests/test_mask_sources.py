@@ -15,7 +15,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from psn_jax import graphs, masks, models, networks, profiles, topology
+from psn_jax import graphs, mask_sources, masks, models, networks, profiles
+from psn_jax import topology
 
 SETTINGS = settings(max_examples=15, deadline=None)
 SOURCES = tuple(masks.MASK_SOURCES)
@@ -50,15 +51,18 @@ def networks_(draw, max_width=48):
 
 def test_registry_lists_every_source_in_one_line_each():
   assert masks.PROFILES == tuple(masks.MASK_SOURCES)
+  assert masks.MASK_SOURCES is masks.SOURCES is mask_sources.SOURCES
   want = set(profiles.FAMILIES) | {
       "random", "erdos_renyi", "random_biregular", "circulant",
-      "circulant_banded", "dey_basic", "dey_clash_free", "dey_windowed"}
+      "circulant_banded", "dey_basic", "dey_clash_free", "block_diagonal"}
   assert set(masks.MASK_SOURCES) == want
   assert masks.PSN_PROFILES == profiles.FAMILIES
-  for name, line in masks.MASK_SOURCES.items():
+  for name, source in masks.MASK_SOURCES.items():
+    line = source.description
     assert isinstance(line, str) and 20 < len(line) and "\n" not in line, name
+    assert source.takes_cv == (name in profiles.FAMILIES), name
   with pytest.raises(ValueError, match="profile must be one of uniform, "
-                     ".*, random, erdos_renyi, .*dey_windowed, got 'ramanujan'"):
+                     ".*, random, erdos_renyi, .*block_diagonal, got 'ramanujan'"):
     masks.make_masks(jax.random.key(0), _params([(4, 4)]), sparsity=0.5,
                      profile="ramanujan")
 
@@ -167,8 +171,8 @@ def test_lenet_300_100_at_90_percent_feasibility():
                                       "(18816 weights)"),
                         ("dey_clash_free", "0.0667 (15680 weights), 0.0833 "
                                            "(19600 weights)"),
-                        ("dey_windowed", "0.0667 (15680 weights), 0.0833 "
-                                         "(19600 weights)")):
+                        ("block_diagonal", "0.0667 (15680 weights), 0.0833 "
+                                           "(19600 weights)")):
     with pytest.raises(ValueError) as err:
       masks.make_masks(jax.random.key(0), params, sparsity=0.9,
                        distribution="erk", profile=profile)
@@ -292,10 +296,10 @@ def test_dey_basic_degrees_and_padding():
   np.testing.assert_array_equal(m.sum(0), 6)
 
 
-def test_dey_windowed_pairs_clash_free_at_equal_density_lower_scatter():
+def test_block_diagonal_pairs_clash_free_at_equal_density_lower_scatter():
   # Dey's D3: equal density and degrees, different scatter. 64-64 at 1/8.
   cf = _layer("dey_clash_free", (64, 64), 0.875, seed=0)
-  win = _layer("dey_windowed", (64, 64), 0.875, seed=0)
+  win = _layer("block_diagonal", (64, 64), 0.875, seed=0)
   assert cf.sum() == win.sum() == 512
   np.testing.assert_array_equal(np.sort(cf.sum(0)), np.sort(win.sum(0)))
   np.testing.assert_array_equal(cf.sum(1), win.sum(1))
@@ -442,7 +446,7 @@ def test_make_masks_refuses_bad_sparsity(sparsity):
 @pytest.mark.parametrize("profile", NON_PSN)
 def test_cv_is_refused_for_sources_that_are_not_psn_profiles(profile):
   with pytest.raises(ValueError, match=f"^cv must be None for profile "
-                     f"'{profile}' \\(cv applies to the PSN profiles only\\), "
+                     f"'{profile}' \\(only uniform, .*, power_law take a cv\\), "
                      f"got 0.5$"):
     masks.make_masks(jax.random.key(0), _params([(40, 20)]), sparsity=0.5,
                      profile=profile, cv=0.5)
@@ -466,8 +470,8 @@ def test_source_networks_are_make_masks_and_report_refusals():
     for a, b in zip(layers, masks.layer_masks(tree)):
       np.testing.assert_array_equal(a, b)
   assert networks.kernel_shapes(params) == [(40, 20), (20, 10)]
-  with pytest.raises(ValueError, match="sources must be names from "
-                     "masks.MASK_SOURCES"):
+  with pytest.raises(ValueError, match="sources must be one of uniform, .*, "
+                     "got 'banana'"):
     networks.source_networks(jax.random.key(4), params, sparsity=0.5,
                              sources=["uniform", "banana"])
 

@@ -36,7 +36,7 @@ def test_rows_are_the_registry_and_dey_is_refused_with_its_reason(small):
   df, skipped, _ = small
   assert list(df.source) == [s for s in masks.MASK_SOURCES if s not in skipped]
   # 64 -> 64 at 10% is 410 weights: no integer Dey out-degree (410 / 64).
-  assert set(skipped) == {"dey_basic", "dey_clash_free", "dey_windowed"}
+  assert set(skipped) == {"dey_basic", "dey_clash_free", "block_diagonal"}
   assert all("nearest feasible densities" in v for v in skipped.values())
   assert list(df.columns) == (
       ["source"] + [f"{c} L{l}" for l in (0, 1) for c in ("CV", "gap", "λ2", "S_f")]
@@ -100,7 +100,8 @@ def test_command_writes_the_table(small, tmp_path, monkeypatch, capsys):
   assert [l.split(" | ")[0][2:] for l in body] == list(small[0].source)
   assert all(l.count("|") == len(small[0].columns) + 1 for l in body)
   assert f"{small[2][0]:.4f}; topology-metrics.md 1.6: about 0.89" in text
-  assert sum(l.startswith("Not built: dey_") for l in lines) == 3
+  assert sum(l.startswith(("Not built: dey_", "Not built: block_diagonal"))
+             for l in lines) == 3
 
 
 def test_bad_seeds_give_one_line_and_no_file(tmp_path, capsys):
