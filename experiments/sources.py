@@ -3,11 +3,12 @@
   python -m experiments.sources --config configs/compare.py:sources --workdir runs/sources
 
 Trains every variant of the config (by default every mask source of
-`psn_jax.masks.MASK_SOURCES` at 90%, one program), then measures each
-source's initial masks per seed with `psn_jax.topology.summary` (layer-0
-fan-in CV, normalized spectral gap, lambda_2, forward scatter of layer 0 on
-4x4 pixel windows) and writes `WORKDIR/sources.md` and `WORKDIR/sources.csv`:
-mean +- std over seeds of each.
+`psn_jax.masks.SOURCES` at 90%, one program), then measures each source's
+initial masks per seed with the headline per-layer measures of
+`psn_jax.topology.MEASURES` at layer 0 (fan-in CV, normalized spectral gap,
+lambda_2, forward scatter on 4x4 pixel windows) and writes
+`WORKDIR/sources.md` and `WORKDIR/sources.csv`: mean +- std over seeds of
+each.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ from experiments import cli
 
 cli.define_flags("configs/compare.py:sources")
 
-_MEASURES = (("fan_in_cv", "fan-in CV L0"), ("normalized_gap", "norm. gap L0"),
-             ("lambda_2", "lambda_2 L0"), ("scatter_forward", "scatter L0"))
-
 
 def body(flags) -> None:
   import pandas as pd
   from psn_jax import tables, topology, utils
+  columns = [(name, f"{topology.MEASURES[name].label} L0")
+             for name in topology.measures.headline()]
   results = cli.run_variants(flags)
   first = int(results.snapshot_epochs[0]) if len(results.snapshot_epochs) else None
   if first != 0:
@@ -34,16 +34,17 @@ def body(flags) -> None:
   rows = []
   for v, name in enumerate(results.names):
     for s, seed in enumerate(results.seeds):
-      summary = topology.summary(results.mask_snapshot(v, s, 0))
+      net = topology.Network(results.mask_snapshot(v, s, 0))
       rows.append({"source": name, "seed": seed,
                    "test_accuracy": 100 * results.final_test_accuracy[v, s],
-                   **{k: float(summary[k][0]) for k, _ in _MEASURES}})
+                   **{k: float(topology.MEASURES[k].values(net)[0])
+                      for k, _ in columns}})
   df = pd.DataFrame(rows)
   per_source = df.drop(columns="seed").groupby("source", sort=False).agg(list)
   table = tables.markdown_table(
       per_source.reset_index(),
       [("source", "source"), ("test_accuracy", "test acc. (%)")] +
-      list(_MEASURES), fmt={"test_accuracy": ".2f"})
+      columns, fmt={"test_accuracy": ".2f"})
   config = flags.config
   header = (f"{config.dataset}, hidden {tuple(config.hidden)}, "
             f"{len(results.seeds)} seeds, {config.num_epochs} epochs, "

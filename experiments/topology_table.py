@@ -2,11 +2,12 @@
 
   python -m experiments.topology_table --out results/topology_table.md --seeds 5
 
-Every source of `masks.MASK_SOURCES` as in `configs/compare.py:sources` (uniform
+Every source of `masks.SOURCES` as in `configs/compare.py:sources` (uniform
 budgets at 90%, class layer dense, default CVs): 784-300-100-10 masks of seeds
 0..S-1 (`networks.source_networks`) through `topology.summary`: per sparse layer
-l, fan-in CV, normalized spectral gap, lambda_2 and forward scatter (4x4 input
-patches, windows of 8); dead neurons; Dey's scatter (min of the 2J + 2 values);
+l, the headline per-layer measures of `topology.MEASURES` (fan-in CV,
+normalized spectral gap, lambda_2, forward scatter on 4x4 input patches,
+windows of 8); dead neurons; Dey's scatter (min of the 2J + 2 values);
 layer-0 NNSTD over seed pairs (`topology.nnstd_matrix`) beside the random-mask
 baseline of `shared/research/topology-metrics.md` 1.6 (about 0.89 for two
 independent 1000x1000 layers at 10%), re-measured here.
@@ -27,8 +28,6 @@ import pandas as pd
 from psn_jax import graphs, models, networks, tables, topology, utils
 
 NOTE_NNSTD = 0.89  # topology-metrics.md 1.6
-_PER_LAYER = (("CV", "fan_in_cv"), ("gap", "normalized_gap"), ("λ2", "lambda_2"),
-              ("S_f", "scatter_forward"))
 
 
 def measure(seeds: int, n_in: int = 784, hidden: tuple[int, ...] = (300, 100),
@@ -40,12 +39,14 @@ def measure(seeds: int, n_in: int = 784, hidden: tuple[int, ...] = (300, 100),
   nets = [networks.source_networks(jax.random.key(s), params, sparsity=sparsity,
                                    dense_last=True) for s in range(seeds)]
   pairs = np.triu_indices(seeds, 1)
+  per_layer = [(topology.MEASURES[k].label, k)
+               for k in topology.measures.headline()]
   rows, skipped = [], {k: v for k, v in nets[0].items() if isinstance(v, str)}
   for net in nets:
     for name in (k for k in net if k not in skipped):
       m = topology.summary(net[name], input_shape=input_shape, window=window)
       rows.append({"source": name, **{f"{c} L{l}": m[k][l] for l in range(len(hidden))
-                                      for c, k in _PER_LAYER},
+                                      for c, k in per_layer},
                    "dead": m["dead"].sum(), "scatter": m["scatter"]})
   df = pd.DataFrame(rows).groupby("source", sort=False).agg(list).reset_index()
   df["NNSTD L0"] = [topology.nnstd_matrix([n[s] for n in nets], layer=0,

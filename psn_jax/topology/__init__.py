@@ -22,13 +22,12 @@ Submodules:
 * `concentration`: gradient concentration at hub neurons (PSN, Tomczak 2026);
   a function of per-neuron gradient norms and fan-ins, not of masks, so it is
   imported as `psn_jax.topology.concentration` and not re-exported here.
+* `measures`: the registry `MEASURES` (name -> `Measure`, a function of one
+  network's layer masks, per layer or whole-network, as one number or every
+  layer's values) and `summary`, which reports every registered measure.
 """
 
 from __future__ import annotations
-
-from typing import Any
-
-import numpy as np
 
 from psn_jax.topology.degrees import LayerDegrees
 from psn_jax.topology.degrees import as_layer_mask
@@ -36,6 +35,10 @@ from psn_jax.topology.degrees import as_layers
 from psn_jax.topology.degrees import cv
 from psn_jax.topology.degrees import degree_stats
 from psn_jax.topology.degrees import gini
+from psn_jax.topology.measures import MEASURES
+from psn_jax.topology.measures import Measure
+from psn_jax.topology.measures import Network
+from psn_jax.topology.measures import summary
 from psn_jax.topology.nnstd import NNSTDResult
 from psn_jax.topology.nnstd import jaccard_cost
 from psn_jax.topology.nnstd import nnstd
@@ -63,71 +66,5 @@ __all__ = [
     "spectral_gap", "algebraic_connectivity", "isolated_vertices",
     "network_spectral_gap", "network_algebraic_connectivity",
     "network_isolated_vertices", "network_biadjacency", "singular_values_top2",
-    "summary",
+    "MEASURES", "Measure", "Network", "summary",
 ]
-
-
-def summary(net: Any, *, input_shape: tuple[int, int] | None = (28, 28),
-            window: tuple[int, int] = (4, 4), **scatter_kwargs: Any
-           ) -> dict[str, Any]:
-  """Headline topology numbers of one network, per layer and whole-network.
-
-  Per-layer entries are `(n_layers,)` float64 arrays (layer 0 first), ready to
-  become table columns; whole-network entries are floats. The scatter
-  arguments are those of `network_scatter`; when `input_shape` does not match
-  the number of inputs, 1-D windows are used on the inputs instead.
-
-  Args:
-    net: a list of `(n_in, n_out)` bool masks in forward order, a single mask,
-      or a mask pytree mirroring Flax params.
-    input_shape: 2-D grid of the inputs for the scatter windows, or None.
-    window: 2-D scatter window on the inputs.
-    **scatter_kwargs: further `network_scatter` keywords (`stride`,
-      `hidden_window`, `output_window`, `net_window`).
-
-  Returns:
-    A dict with per-layer keys `fan_in_cv`, `fan_out_cv`, `fan_in_gini`,
-    `dead`, `cut_off`, `scatter_forward`, `scatter_backward`, `spectral_gap`
-    (raw), `normalized_gap`, `ramanujan_gap`, `lambda_2`, `isolated`, and
-    network keys `scatter` (the minimum of the 2J + 2 values),
-    `network_scatter_forward`, `network_scatter_backward`,
-    `network_spectral_gap`, `network_lambda_2`, `network_isolated`.
-  """
-  layers = as_layers(net)
-  if input_shape is not None and int(np.prod(input_shape)) != layers[0].shape[0]:
-    input_shape = None
-  degs = degree_stats(layers)
-  sc = network_scatter(layers, input_shape, window, **scatter_kwargs)
-  raw, ram = [], []
-  for m in layers:
-    s1, s2 = singular_values_top2(m)  # shared by the raw and Ramanujan gaps
-    raw.append(s1 - s2)
-    edges = float(m.sum())
-    if edges == 0:
-      ram.append(float("nan"))
-      continue
-    d_l = edges / np.count_nonzero(m.any(axis=1))
-    d_r = edges / np.count_nonzero(m.any(axis=0))
-    ram.append(float(np.sqrt(d_l - 1.0) + np.sqrt(d_r - 1.0) - s2))
-  arr = lambda xs: np.asarray(xs, dtype=np.float64)  # noqa: E731
-  return {
-      "fan_in_cv": arr([d.fan_in_cv for d in degs]),
-      "fan_out_cv": arr([d.fan_out_cv for d in degs]),
-      "fan_in_gini": arr([d.fan_in_gini for d in degs]),
-      "dead": arr([d.dead for d in degs]),
-      "cut_off": arr([d.cut_off for d in degs]),
-      "scatter_forward": sc.forward,
-      "scatter_backward": sc.backward,
-      "spectral_gap": arr(raw),
-      "normalized_gap": arr([spectral_gap(m, kind="normalized")
-                             for m in layers]),
-      "ramanujan_gap": arr(ram),
-      "lambda_2": arr([algebraic_connectivity(m) for m in layers]),
-      "isolated": arr([isolated_vertices(m) for m in layers]),
-      "scatter": sc.value,
-      "network_scatter_forward": sc.network[0],
-      "network_scatter_backward": sc.network[1],
-      "network_spectral_gap": network_spectral_gap(layers),
-      "network_lambda_2": network_algebraic_connectivity(layers),
-      "network_isolated": float(network_isolated_vertices(layers)),
-  }
