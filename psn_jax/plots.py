@@ -1,9 +1,13 @@
 """Plots for profiles, masks, NNSTD, RigL fan-in evolution, gradients, accuracy.
 
-Every function draws on the `ax` it is given, or on a new figure built with the
-object-oriented API (`matplotlib.figure.Figure` with an Agg canvas, no pyplot
-state, so it works headless and leaks no figures), and returns the Axes. Nothing
-calls `plt.show`; `save` writes a figure atomically.
+Every function draws on the `ax` it is given, or on a new figure, and returns
+the Axes. Where figures are shown, in a Jupyter or Colab kernel or in an
+interactive pyplot session (`plt.ion()`, IPython's `%matplotlib`), a new
+figure is made by `pyplot.figure`, so the notebook displays it at the end of
+the cell like any pyplot figure (and the inline backend closes it then).
+Elsewhere (command lines, scripts, tests) it is a standalone
+`matplotlib.figure.Figure` with an Agg canvas: no pyplot state, headless, no
+figure leaks. Nothing calls `plt.show`; `save` writes a figure atomically.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import sys
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -27,6 +32,7 @@ from psn_jax.utils import natural_order
 from psn_jax.utils import write_bytes_atomic
 
 __all__ = [
+  "new_figure",
   "new_axes",
   "save",
   "profile_curve",
@@ -47,11 +53,37 @@ _MAX_INTEGER_BINS = 200
 _MAX_ANNOTATED = 12
 
 
-def new_axes(figsize: tuple[float, float] = (5.0, 3.5)) -> Axes:
-  """A fresh Axes on its own Agg-backed figure (no pyplot global state)."""
+def _figures_are_shown() -> bool:
+  """True in an IPython kernel (Jupyter, Colab) or an interactive pyplot
+  session: there, only figures that pyplot tracks are displayed."""
+  plt = sys.modules.get("matplotlib.pyplot")
+  if plt is not None and plt.isinteractive():
+    return True
+  ipython = sys.modules.get("IPython")
+  get = getattr(ipython, "get_ipython", None)
+  shell = get() if get is not None else None
+  return shell is not None and hasattr(shell, "kernel")
+
+
+def new_figure(figsize: tuple[float, float] = (5.0, 3.5)) -> Figure:
+  """A new, empty figure: pyplot's where figures are shown, else standalone.
+
+  See the module docstring: in a notebook it is `pyplot.figure` (displayed
+  at the end of the cell); elsewhere a `Figure` on its own Agg canvas (no
+  pyplot global state).
+  """
+  if _figures_are_shown():
+    import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+    return plt.figure(figsize=figsize, layout="constrained")
   fig = Figure(figsize=figsize, layout="constrained")
   FigureCanvasAgg(fig)
-  return fig.add_subplot()
+  return fig
+
+
+def new_axes(figsize: tuple[float, float] = (5.0, 3.5)) -> Axes:
+  """A fresh Axes on a new figure (`new_figure`: shown in a notebook,
+  standalone Agg elsewhere)."""
+  return new_figure(figsize).add_subplot()
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -479,8 +511,7 @@ def fan_in_cv_trajectories(
   layers = natural_order(layer_cvs)
   if not layers:
     raise ValueError("layer_cvs must hold at least one layer")
-  fig = Figure(figsize=(5 * len(layers), 3.6), layout="constrained")
-  FigureCanvasAgg(fig)
+  fig = new_figure((5 * len(layers), 3.6))
   axes = np.atleast_1d(fig.subplots(1, len(layers)))
   for ax, layer in zip(axes, layers):
     cv = np.asarray(layer_cvs[layer], dtype=float)
@@ -761,7 +792,6 @@ def claim_figure(n_panels: int, *, width: float = 5.0, height: float = 3.6
   """A figure with `n_panels` side-by-side Axes (object-oriented API)."""
   if n_panels < 1:
     raise ValueError(f"n_panels must be >= 1, got {n_panels}")
-  fig = Figure(figsize=(width * n_panels, height), layout="constrained")
-  FigureCanvasAgg(fig)
+  fig = new_figure((width * n_panels, height))
   axes = fig.subplots(1, n_panels, squeeze=False)[0]
   return fig, list(axes)

@@ -25,6 +25,25 @@ def test_new_axes_is_agg_and_standalone():
   assert isinstance(ax.figure.canvas, FigureCanvasAgg)
 
 
+def test_new_figures_are_pyplot_figures_where_figures_are_shown():
+  """In an interactive session (as in a notebook kernel) pyplot must track a
+  new figure, or nothing displays it; elsewhere it stays standalone."""
+  import matplotlib.pyplot as plt
+  before = set(plt.get_fignums())
+  standalone = plots.mask_image(np.eye(4, dtype=bool))
+  assert set(plt.get_fignums()) == before
+  with plt.ion():
+    shown = plots.mask_image(np.eye(4, dtype=bool))
+    fig = plots.fan_in_cv_trajectories({"Dense_0": np.ones((1, 2, 3))}, ["a"], 1)
+  try:
+    assert plt.fignum_exists(shown.figure.number)
+    assert plt.fignum_exists(fig.number)
+    assert standalone.figure not in map(plt.figure, plt.get_fignums())
+  finally:
+    plt.close(shown.figure)
+    plt.close(fig)
+
+
 def test_profile_curve():
   f = np.sort(np.random.default_rng(0).integers(1, 50, size=30))[::-1]
   ax = plots.profile_curve(f, label="a")
