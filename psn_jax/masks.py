@@ -26,7 +26,7 @@ source are `profile` (see `psn_jax.mask_sources`).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -328,12 +328,58 @@ def perturb_masks(key: jax.Array, masks: Any, fraction: float) -> Any:
   return jax.tree_util.tree_map_with_path(leaf_fn, masks)
 
 
+def _check_masks(masks: Any, params: Any = None) -> None:
+  """Refuses what is not a bool mask pytree (of `params`' structure).
+
+  Checks dtypes and shapes only, so it also runs on tracers under `jit`.
+  Without it a float array counted as all-True (any nonzero is True), a
+  Flax variables dict `{"params": ...}` was taken as a network whose layers
+  are named `params/...`, and a shape mismatch surfaced as a broadcasting
+  error that named no layer.
+
+  Raises:
+    ValueError: one line naming the argument and the leaf (layer path).
+  """
+  for what, tree in (("masks", masks), ("params", params)):
+    if isinstance(tree, Mapping) and list(tree) == ["params"]:
+      raise ValueError(f"{what} must be the params pytree ({{'Dense_0': ...}}),"
+                       f" got a Flax variables dict: pass {what}['params']")
+  mask_leaves = path_leaves(masks)
+  for path, leaf in mask_leaves:
+    dtype = getattr(leaf, "dtype", None)
+    dtype = np.asarray(leaf).dtype if dtype is None else np.dtype(dtype)
+    if dtype != np.bool_:
+      raise ValueError(f"masks must be bool arrays: {'/'.join(path)} has dtype "
+                       f"{dtype} (for a 0/1 array m, pass m > 0)")
+  if params is None:
+    return
+  param_leaves = dict(path_leaves(params))
+  mask_paths = [p for p, _ in mask_leaves]
+  for side, paths, other in (("masks", param_leaves, mask_paths),
+                             ("params", mask_paths, param_leaves)):
+    missing = [p for p in paths if p not in other]
+    if missing:
+      raise ValueError(f"masks must have the structure of params: "
+                       f"{'/'.join(missing[0])} is missing from {side}")
+  for path, m in mask_leaves:
+    ms, ps = leaf_shape(m), leaf_shape(param_leaves[path])
+    if len(ms) > len(ps) or ps[len(ps) - len(ms):] != ms:
+      raise ValueError(f"masks must have the shapes of params (leading seed "
+                       f"axes aside): {'/'.join(path)} is {ms} in masks, {ps} "
+                       f"in params")
+
+
 def apply_masks(params: Any, masks: Any) -> Any:
   """`params` with masked-out entries set to 0 (`jnp.where`; jit-compatible).
 
   Works with extra leading (seed) axes on both trees, or on `params` only
   (masks broadcast).
+
+  Raises:
+    ValueError: `masks` is not a bool pytree with `params`' structure and
+      (trailing) shapes; the message names the layer.
   """
+  _check_masks(masks, params)
   return jax.tree.map(lambda p, m: jnp.where(m, p, 0), params, masks)
 
 
@@ -341,12 +387,23 @@ def count_active(masks: Any) -> list[int]:
   """Active (True) entries of each kernel mask, in forward order.
 
   For stacked masks (leading seed axes) the count is the total over seeds.
+
+  Raises:
+    ValueError: `masks` is not a bool mask pytree (a float array, a Flax
+      variables dict).
   """
+  _check_masks(masks)
   return [int(np.count_nonzero(m)) for m in layer_masks(masks)]
 
 
 def sparsity_of(masks: Any) -> float:
-  """Fraction of inactive kernel entries over all kernels (biases excluded)."""
+  """Fraction of inactive kernel entries over all kernels (biases excluded).
+
+  Raises:
+    ValueError: `masks` is not a bool mask pytree (a float array, a Flax
+      variables dict).
+  """
+  _check_masks(masks)
   layers = layer_masks(masks)
   total = sum(int(np.size(m)) for m in layers)
   if total == 0:

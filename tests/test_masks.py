@@ -310,3 +310,65 @@ def test_apply_masks_under_jit_with_seed_axes():
 def test_make_masks_bad_inputs(kwargs, match):
   with pytest.raises(ValueError, match=match):
     masks.make_masks(jax.random.PRNGKey(0), _params(abstract=True), **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# Bad input to the mask-tree functions: one line naming the leaf.
+
+
+def _small():
+  params = _params(widths=(6, 3), n_in=4)
+  tree = masks.make_masks(jax.random.PRNGKey(0), params, sparsity=0.5,
+                          profile="random")
+  return params, tree
+
+
+def _floats(tree):
+  rng = np.random.default_rng(0)
+  return jax.tree.map(lambda m: rng.random(m.shape), tree)
+
+
+@pytest.mark.parametrize("call", [
+    masks.sparsity_of, masks.count_active,
+    lambda m: masks.apply_masks(_small()[0], m),
+    lambda m: jax.jit(masks.apply_masks)(_small()[0], m),
+], ids=["sparsity_of", "count_active", "apply_masks", "apply_masks_jit"])
+def test_float_masks_are_refused(call):
+  """A random float array used to count as all-True (sparsity 0.0)."""
+  # (float32 under jit; JAX may append a note on its filtered frames.)
+  with pytest.raises(ValueError, match=r"^masks must be bool arrays: "
+                     r"Dense_0/bias has dtype float(32|64) \(for a 0/1 array "
+                     r"m, pass m > 0\)"):
+    call(_floats(_small()[1]))
+
+
+def test_flax_variables_dict_is_refused():
+  params, tree = _small()
+  for call in (masks.sparsity_of, masks.count_active,
+               lambda m: masks.apply_masks(params, m)):
+    with pytest.raises(ValueError, match=r"^masks must be the params pytree "
+                       r".*got a Flax variables dict: pass masks\['params'\]$"):
+      call({"params": tree})
+  with pytest.raises(ValueError, match=r"pass params\['params'\]$"):
+    masks.apply_masks({"params": params}, tree)
+
+
+def test_apply_masks_shape_and_structure_mismatch_names_the_layer():
+  params, tree = _small()
+  wrong = jax.tree.map(lambda m: m, tree)
+  wrong["Dense_1"]["kernel"] = np.ones((5, 3), bool)
+  for apply in (masks.apply_masks, jax.jit(masks.apply_masks)):
+    with pytest.raises(ValueError, match=r"^masks must have the shapes of "
+                       r"params \(leading seed axes aside\): Dense_1/kernel is "
+                       r"\(5, 3\) in masks, \(6, 3\) in params"):
+      apply(params, wrong)
+  missing = {"Dense_0": tree["Dense_0"]}
+  with pytest.raises(ValueError, match=r"^masks must have the structure of "
+                     r"params: Dense_1/bias is missing from masks$"):
+    masks.apply_masks(params, missing)
+  # Masks without the seed axis of the params still broadcast.
+  stacked = jax.tree.map(lambda p: jnp.stack([p, p]), params)
+  out = masks.apply_masks(stacked, tree)
+  np.testing.assert_array_equal(out["Dense_0"]["kernel"][1],
+                                np.where(tree["Dense_0"]["kernel"],
+                                         params["Dense_0"]["kernel"], 0))
