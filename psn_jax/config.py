@@ -240,15 +240,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _choice("optim.lr_schedule", o.lr_schedule, LR_SCHEDULES)
   _int("optim.warmup_steps", o.warmup_steps, 0)
 
-  d = c.dst
-  _choice("dst.algorithm", d.algorithm, tuple(dst.ALGORITHMS))
-  _int("dst.delta_t", d.delta_t, 0)
-  _int("dst.t_start", d.t_start, 0)
-  _real("dst.t_end_fraction", d.t_end_fraction, 0.0, 1.0, False, True)
-  _real("dst.drop_fraction", d.drop_fraction, 0.0, 1.0, False, False)
-  _choice("dst.drop_schedule", d.drop_schedule, tuple(dst.DROP_SCHEDULES))
-  _choice("dst.set_drop_rule", d.set_drop_rule, tuple(dst.SET_DROP_RULES))
-  _bool("dst.skip_optimizer_step", d.skip_optimizer_step)
+  dst.check_config(c.dst)  # the one DST validator (DSTConfig uses it too)
 
   t = c.track
   _int("track.record_every", t.record_every, 1)

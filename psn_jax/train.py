@@ -193,24 +193,6 @@ def make_optimizer(optim: ml_collections.ConfigDict,
   raise ValueError(f"optim.name must be one of sgd, adam, got {optim.name!r}")
 
 
-def make_dst_config(config: ml_collections.ConfigDict,
-                    steps_per_epoch: int) -> dst.DSTConfig:
-  """The DST plan in steps. `dst.delta_t = 0` means once per epoch (SET)."""
-  c = config.dst
-  total = steps_per_epoch * config.num_epochs
-  cfg = dst.DSTConfig(
-      algorithm=c.algorithm,
-      delta_t=c.delta_t or steps_per_epoch,
-      t_start=c.t_start,
-      t_end=int(c.t_end_fraction * total),
-      drop_fraction=c.drop_fraction,
-      drop_schedule=c.drop_schedule,
-      set_drop_rule=c.set_drop_rule,
-      skip_optimizer_step=c.skip_optimizer_step)
-  cfg.validate()
-  return cfg
-
-
 PRECISIONS: dict[str, str | None] = {
     "default": None, "float32": "float32", "tf32": "tensorfloat32",
     "bfloat16": "bfloat16"}
@@ -345,7 +327,9 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
   schedule = make_lr_schedule(config.optim, total_steps, peak=1.0)
   tx = make_optimizer(config.optim, schedule)
   default_lr = float(config.optim.learning_rate)
-  dst_cfg = make_dst_config(config, steps_per_epoch)
+  dst_cfg = dst.DSTConfig.from_config(config, steps_per_epoch)
+  drop_fraction = (None if dst_cfg.algorithm == "none"  # built once
+                   else dst.drop_fraction_fn(dst_cfg, schedule))
   update_index, record_steps = _record_plan(
       dst_cfg, total_steps, config.track.record_every)
   num_records = len(record_steps)
@@ -393,7 +377,7 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
                                                dense_grads, state.learning_rate)
     masks, params, opt_state = dst.update(
         state.key, step, state.masks, params, dense_grads, opt_state, dst_cfg,
-        schedule)
+        schedule, fraction_fn=drop_fraction)
     u = jnp.asarray(update_index)[step]
     write = (u + 1) % config.track.record_every == 0
     slot = jnp.where(write, (u + 1) // config.track.record_every, num_records)

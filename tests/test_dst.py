@@ -475,11 +475,12 @@ def test_is_update_step():
 @pytest.mark.parametrize("field,value", [
     ("algorithm", "snip"), ("drop_schedule", "exp"), ("set_drop_rule", "random"),
     ("delta_t", 0), ("t_start", -1), ("t_end", -5), ("drop_fraction", 1.5),
-    ("drop_fraction", -0.1), ("skip_optimizer_step", 1)])
+    ("drop_fraction", -0.1), ("drop_fraction", 0.0),
+    ("skip_optimizer_step", 1)])
 def test_validate_rejects(field, value):
-  cfg = dataclasses.replace(_cfg(), **{field: value})
+  # A DSTConfig is checked when it is made (and by dataclasses.replace).
   with pytest.raises(ValueError, match=f"^{field} "):
-    cfg.validate()
+    dataclasses.replace(_cfg(), **{field: value})
 
 
 def test_validate_t_end_must_be_set_for_dst():
@@ -731,6 +732,72 @@ def test_tie_break_priorities_fallback_draw_is_identical(monkeypatch):
   shapes = ((7, 5), (3, 2))
   key = jax.random.key(11)
   fast = dst.tie_break_priorities(key, jnp.int32(5), shapes)
-  monkeypatch.setattr(dst, "_threefry2x32_p", None)
+  monkeypatch.setattr(dst.select, "_threefry2x32_p", None)
   slow = dst.tie_break_priorities(key, jnp.int32(5), shapes)
   _assert_trees_equal(fast, slow)
+
+
+# ----------------------------------------------------------------------------
+# One validator for the library and the command line (issue 18).
+
+_BAD_DST = [("algorithm", "snip"), ("delta_t", -1), ("t_start", -1),
+            ("t_end_fraction", 0.0), ("t_end_fraction", 1.5),
+            ("drop_fraction", 0.0), ("drop_fraction", 1.5),
+            ("drop_fraction", float("nan")), ("drop_schedule", "exp"),
+            ("set_drop_rule", "random"), ("skip_optimizer_step", 1)]
+
+
+@pytest.mark.parametrize("field,value", _BAD_DST)
+def test_the_library_and_the_config_refuse_the_same_dst_values(field, value):
+  from psn_jax import config as config_lib
+  c = config_lib.get_config("rigl")
+  with c.dst.unlocked(), c.dst.ignore_type():
+    c.dst[field] = value
+  with pytest.raises(ValueError) as from_config:
+    config_lib.validate(c)
+  with pytest.raises(ValueError) as from_library:
+    dst.DSTConfig.from_config(c, steps_per_epoch=100)
+  assert str(from_config.value) == str(from_library.value)
+  assert str(from_library.value).startswith(f"dst.{field} must be ")
+  if field not in ("delta_t", "t_end_fraction"):  # DSTConfig counts in steps
+    with pytest.raises(ValueError) as direct:
+      dataclasses.replace(_cfg(), **{field: value})
+    assert str(direct.value) == str(from_library.value)[len("dst."):]
+
+
+def test_drop_fraction_one_is_accepted_everywhere():
+  from psn_jax import config as config_lib
+  c = config_lib.get_config("rigl")
+  c.dst.drop_fraction = 1.0
+  config_lib.validate(c)
+  assert dst.DSTConfig.from_config(c, 10).drop_fraction == 1.0
+
+
+def test_from_config_is_the_plan_in_steps():
+  from psn_jax import config as config_lib
+  c = config_lib.get_config("set")  # delta_t 0: once per epoch
+  cfg = dst.DSTConfig.from_config(c, steps_per_epoch=468)
+  assert cfg == dst.DSTConfig(
+      algorithm="set", delta_t=468, t_start=0, t_end=468 * c.num_epochs,
+      drop_fraction=c.dst.drop_fraction, drop_schedule="constant",
+      set_drop_rule="sign", skip_optimizer_step=True)
+
+
+@pytest.mark.parametrize("value", ["0", "1.5"])
+def test_the_command_line_refuses_what_the_library_refuses(tmp_path, value):
+  import os
+  import subprocess
+  import sys
+  from psn_jax import config as config_lib
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  proc = subprocess.run(
+      [sys.executable, "-m", "experiments.train",
+       "--config=configs/train.py:rigl", f"--config.dst.drop_fraction={value}",
+       f"--workdir={tmp_path / 'w'}", "--noprogress"],
+      cwd=root, capture_output=True, text=True, timeout=300)
+  assert proc.returncode == 2, proc.stderr
+  c = config_lib.get_config("rigl")
+  c.dst.drop_fraction = float(value)
+  with pytest.raises(ValueError) as err:
+    dst.DSTConfig.from_config(c, steps_per_epoch=100)
+  assert proc.stderr.strip() == f"error: {err.value}"
