@@ -10,6 +10,12 @@ seeds, per-epoch metrics, final accuracies, metadata) and `results.npz` beside
 it (the large arrays: per-neuron fan-ins and gradient norms, topology records,
 mask snapshots as packed bits). Both are written through a temporary file and
 a rename, so a reader never sees a half-written pair's file.
+
+`results.json` is strict JSON (RFC 8259: no `NaN` or `Infinity` tokens, which
+strict readers such as JavaScript's `JSON.parse` reject): a non-finite value
+is written as `null` and read back as NaN. A run whose training or test loss
+became non-finite is *diverged*: `Results.diverged` names it (variant, seed,
+first such epoch) and `results.json` lists it under `diverged`.
 """
 
 from __future__ import annotations
@@ -24,12 +30,39 @@ import numpy as np
 
 from psn_jax import utils
 
-__all__ = ["Results", "pack_masks", "unpack_masks", "METRICS"]
+__all__ = ["Results", "ResultsFileError", "pack_masks", "unpack_masks",
+           "diverged_runs", "METRICS"]
 
 METRICS: tuple[str, ...] = ("train_loss", "train_accuracy", "test_loss",
                             "test_accuracy")
 JSON_NAME = "results.json"
 NPZ_NAME = "results.npz"
+# The metrics whose non-finite value marks a run as diverged.
+_LOSSES = ("train_loss", "test_loss")
+
+
+class ResultsFileError(ValueError):
+  """A results file that exists but cannot be read (truncated, not ours)."""
+
+
+def diverged_runs(history: Mapping[str, Sequence[Sequence[float]]]
+                  ) -> dict[int, int]:
+  """The runs whose loss became non-finite, from a per-epoch history.
+
+  Args:
+    history: metric -> `[epoch][run]` (the runner's running history);
+      `train_loss` and `test_loss` are read.
+
+  Returns:
+    `{run index: first epoch (1-based) with a non-finite loss}`.
+  """
+  first: dict[int, int] = {}
+  for field in _LOSSES:
+    for e, values in enumerate(history.get(field, [])):
+      bad = ~np.isfinite(np.asarray(values, dtype=np.float64))
+      for r in np.flatnonzero(bad).tolist():
+        first[r] = min(first.get(r, e + 1), e + 1)
+  return dict(sorted(first.items()))
 
 
 def pack_masks(kernels: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -110,6 +143,25 @@ class Results:
     """float `[variant, seed]`: test accuracy after the last epoch."""
     return self.history["test_accuracy"][..., -1]
 
+  @property
+  def diverged(self) -> list[dict[str, Any]]:
+    """Runs whose training or test loss became NaN or infinite.
+
+    One `{"variant", "seed", "epoch"}` dict per such run (`epoch`: the first,
+    1-based), in run order. Their accuracies are kept as measured (about
+    chance level), so read them together with this list.
+    """
+    losses = [np.asarray(self.history[f], np.float64) for f in _LOSSES
+              if f in self.history]
+    if not losses:
+      return []
+    bad = ~np.isfinite(np.stack(losses)).all(axis=0)  # [variant, seed, epoch]
+    out = []
+    for v, s in zip(*np.nonzero(bad.any(axis=-1))):
+      out.append({"variant": self.names[v], "seed": int(self.seeds[s]),
+                  "epoch": int(np.argmax(bad[v, s])) + 1})
+    return out
+
   def accuracy_by_name(self) -> dict[str, list[float]]:
     """{variant name: final test accuracy per seed}."""
     return {n: self.final_test_accuracy[i].tolist()
@@ -175,11 +227,15 @@ class Results:
   # -- disk ----------------------------------------------------------------
 
   def save(self, workdir: str | os.PathLike) -> None:
-    """Writes `results.json` and `results.npz` into `workdir` (atomically)."""
+    """Writes `results.json` and `results.npz` into `workdir` (atomically).
+
+    `results.json` is strict JSON: non-finite numbers are written as `null`.
+    """
     doc = {
         "names": self.names,
         "seeds": self.seeds,
         "final_test_accuracy": self.accuracy_by_name(),
+        "diverged": self.diverged,
         "history": {k: v.tolist() for k, v in self.history.items()},
         "history_axes": ["variant", "seed", "epoch"],
         "record_steps": np.asarray(self.record_steps).tolist(),
@@ -205,34 +261,60 @@ class Results:
 
   @classmethod
   def load(cls, workdir: str | os.PathLike) -> "Results":
-    """Reads what `save` wrote; one clear error if a file is missing."""
+    """Reads what `save` wrote.
+
+    Raises:
+      FileNotFoundError: a file is missing (the message names it).
+      ResultsFileError: a file is there but truncated or not a results file
+        (a `ValueError`; the message names the file and what is wrong).
+    """
     json_path = os.path.join(workdir, JSON_NAME)
     npz_path = os.path.join(workdir, NPZ_NAME)
     for path in (json_path, npz_path):
       if not os.path.exists(path):
         raise FileNotFoundError(f"no results in {workdir}: {path} is missing")
-    with open(json_path) as f:
-      doc = json.load(f)
+    try:
+      with open(json_path, "rb") as f:
+        doc = json.loads(f.read().decode())
+      history = {k: np.asarray(v, dtype=np.float64)  # null -> NaN
+                 for k, v in doc["history"].items()}
+      fields = dict(
+          names=list(doc["names"]), configs=list(doc["configs"]),
+          seeds=list(doc["seeds"]), history=history,
+          record_steps=np.asarray(doc["record_steps"], np.int64),
+          snapshot_epochs=np.asarray(doc["snapshot_epochs"], np.int64),
+          layer_shapes={k: tuple(v) for k, v in doc["layer_shapes"].items()},
+          meta=doc["meta"])
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+      raise _unreadable(json_path, e) from None
     trees: dict[str, dict] = {"fan_ins": {}, "grad_norm": {}, "snapshots": {},
                               "records": {}}
-    with np.load(npz_path) as npz:
-      for key in npz.files:
-        group, layer, *field = key.split("/")
-        if group == "records":
-          trees["records"].setdefault(layer, {})[field[0]] = npz[key]
-        else:
-          trees[group][layer] = npz[key]
-    return cls(
-        names=list(doc["names"]), configs=list(doc["configs"]),
-        seeds=list(doc["seeds"]),
-        history={k: np.asarray(v) for k, v in doc["history"].items()},
-        fan_ins=trees["fan_ins"], grad_norm=trees["grad_norm"],
-        records=trees["records"],
-        record_steps=np.asarray(doc["record_steps"], np.int64),
-        snapshots=trees["snapshots"],
-        snapshot_epochs=np.asarray(doc["snapshot_epochs"], np.int64),
-        layer_shapes={k: tuple(v) for k, v in doc["layer_shapes"].items()},
-        meta=doc["meta"])
+    try:
+      with np.load(npz_path) as npz:
+        for key in npz.files:
+          group, layer, *field = key.split("/")
+          if group == "records":
+            trees["records"].setdefault(layer, {})[field[0]] = npz[key]
+          else:
+            trees[group][layer] = npz[key]
+    except Exception as e:  # pylint: disable=broad-except
+      # zipfile, zlib and numpy raise many types for a truncated archive.
+      raise _unreadable(npz_path, e) from None
+    return cls(fan_ins=trees["fan_ins"], grad_norm=trees["grad_norm"],
+               records=trees["records"], snapshots=trees["snapshots"],
+               **fields)
+
+
+def _unreadable(path: str, error: BaseException) -> ResultsFileError:
+  """The one-line error for a results file that cannot be read."""
+  what = f"{type(error).__name__}: {error}" if str(error) else \
+      type(error).__name__
+  if isinstance(error, KeyError):
+    what = f"no field {error}"
+  what = " ".join(what.split())[:200]
+  return ResultsFileError(f"{path} is not a readable results file ({what}); "
+                          "it may be truncated: rerun the command that wrote "
+                          "it")
 
 
 def _cell(value: Any) -> Any:

@@ -35,6 +35,7 @@ from psn_jax import checkpoint
 from psn_jax import config as config_lib
 from psn_jax import data as data_lib
 from psn_jax import masks as masks_lib
+from psn_jax import preemption
 from psn_jax import results as results_lib
 from psn_jax import sharding
 from psn_jax import train as train_lib
@@ -280,7 +281,9 @@ def run_group(configs: Sequence[ml_collections.ConfigDict],
     state, meta = restored
     state = sharding.reshard_runs(state, mesh, n_runs)
   start_epoch = meta["epoch"]
-  history = meta["history"]
+  # The history is exactly the checkpoint's epochs: a longer one (a
+  # checkpoint written while its lists grew) would repeat an epoch on resume.
+  history = _history_upto(meta["history"], start_epoch)
   meta["start_epochs"] = meta["start_epochs"] + [start_epoch]
   snapshot_every = int(config.track.get("snapshot_every", 0) or 0)
   snap_dir = os.path.join(workdir, "snapshots")
@@ -290,7 +293,9 @@ def run_group(configs: Sequence[ml_collections.ConfigDict],
 
   bar = tqdm.tqdm(range(start_epoch, config.num_epochs), initial=start_epoch,
                   total=config.num_epochs, disable=not progress,
-                  desc=f"{config.dataset} x{keys.shape[0]}", unit="epoch")
+                  desc=_bar_label(config.dataset, len(configs), len(seeds)),
+                  unit="epoch")
+  warned = set(results_lib.diverged_runs(history))  # said before a resume
   for epoch in bar:
     state, metrics = epoch_fn(state, data, jnp.int32(epoch))
     m = sharding.unpad(sharding.gather(metrics), n_runs)
@@ -302,17 +307,28 @@ def run_group(configs: Sequence[ml_collections.ConfigDict],
         k: np.add(history.get("grad_norm_sum", {}).get(k, 0.0),
                   np.asarray(g, np.float64)).tolist()
         for k, g in m.grad_norm.items()}
-    bar.set_postfix(loss=f"{np.mean(m.train_loss):.4f}",
-                    acc=f"{np.mean(m.test_accuracy):.4f}")
+    bar.set_postfix_str(f"train loss {np.mean(m.train_loss):.4f}, test acc "
+                        f"{100 * np.mean(m.test_accuracy):.2f}% (run mean)")
     done = epoch + 1
+    _warn_diverged(m.train_loss, m.test_loss, names, seeds, done, warned)
     if snapshot_every and done % snapshot_every == 0:
       _save_snapshot(snap_dir, done, state.masks, n_runs, writer)
-    if done % config.checkpoint_every == 0 or done == config.num_epochs:
+    # Preemption (SIGTERM on a command line): checkpoint this epoch, stop.
+    stop = _stop_agreed()
+    if (done % config.checkpoint_every == 0 or done == config.num_epochs
+        or stop):
       segments = meta["wall_time_segments"] + [time.time() - t0]
       checkpoint.save(mngr, done, _first_runs(state, n_runs), {
           **meta, "epoch": done, "history": history, "fingerprint": fp,
           "wall_time_segments": segments})
+    if stop and done < config.num_epochs:
+      mngr.wait_until_finished()
+      raise preemption.Preempted(workdir, done)
   mngr.wait_until_finished()
+  if any(len(history[f]) != config.num_epochs for f in results_lib.METRICS):
+    raise RuntimeError(f"history of {workdir} has "
+                       f"{len(history['test_accuracy'])} epochs, expected "
+                       f"{config.num_epochs}")
   meta["wall_time_segments"] = meta["wall_time_segments"] + [time.time() - t0]
 
   state = sharding.unpad(sharding.gather(state), n_runs)
@@ -321,6 +337,59 @@ def run_group(configs: Sequence[ml_collections.ConfigDict],
   if writer:
     results.save(workdir)
   return results
+
+
+def _history_upto(history: dict, epochs: int) -> dict:
+  """A checkpoint's history cut to its first `epochs` epochs.
+
+  Raises:
+    ValueError: a metric has fewer epochs than the checkpoint claims.
+  """
+  out = dict(history)
+  for field in results_lib.METRICS:
+    values = list(history.get(field, []))
+    if len(values) < epochs:
+      raise ValueError(f"checkpoint of epoch {epochs} holds only {len(values)} "
+                       f"epochs of {field}; use a new --workdir")
+    out[field] = values[:epochs]
+  return out
+
+
+def _bar_label(dataset: str, n_configs: int, n_seeds: int) -> str:
+  """The progress bar's label: what the stacked runs are."""
+  variants = f"{n_configs} variant{'s' if n_configs > 1 else ''}"
+  return f"{dataset}, {variants} x {n_seeds} seed{'s' if n_seeds > 1 else ''}"
+
+
+def _stop_agreed() -> bool:
+  """`preemption.requested()`, agreed by every process (any one asked).
+
+  All processes must checkpoint the same epoch: a save is a collective.
+  """
+  stop = preemption.requested()
+  if jax.process_count() == 1:
+    return stop
+  from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
+  return bool(np.max(multihost_utils.process_allgather(np.int32(stop))))
+
+
+def _warn_diverged(train_loss: Any, test_loss: Any, names: Sequence[str],
+                   seeds: Sequence[int], epoch: int, warned: set[int]) -> None:
+  """One stderr line for the runs whose loss first became non-finite.
+
+  Such a run keeps training with the others (they share one program); its
+  results are marked (`Results.diverged`).
+  """
+  bad = ~(np.isfinite(np.asarray(train_loss))
+          & np.isfinite(np.asarray(test_loss)))
+  new = [r for r in np.flatnonzero(bad).tolist() if r not in warned]
+  warned.update(new)
+  if not new or not sharding.is_writer():
+    return
+  runs = ", ".join(f"{names[r // len(seeds)]} seed {seeds[r % len(seeds)]}"
+                   for r in new)
+  tqdm.tqdm.write(f"warning: diverged at epoch {epoch} (loss is not finite): "
+                  f"{runs}", file=sys.stderr)
 
 
 def _first_runs(tree: Any, n_runs: int) -> Any:

@@ -7,7 +7,11 @@ run is mostly compile time.
 
 from __future__ import annotations
 
+import importlib
+import json
 import os
+import shutil
+import time
 
 import chex
 import jax
@@ -249,14 +253,20 @@ def test_results_round_trip_and_dataframe(data_dir, tmp_path):
   final = loaded.mask_snapshot("lognormal", 1, 2)
   for layer, fan in loaded.fan_ins.items():
     np.testing.assert_array_equal(final[layer]["kernel"].sum(0), fan[1, 1])
-  first = loaded.mask_snapshot(0, 0, 0)
+  # Every run's first snapshot is its own direct draw: the mask key of ITS
+  # seed, with its variant's fields (one draw for all seeds would make every
+  # comparison understate the seed variance).
   params = jax.eval_shape(
       lambda: train_lib.make_train(config, train_lib.DataSpec(512, 784, 10))
       .params_shape)
-  expected = masks_lib.make_masks(train_lib.mask_key(0), params, sparsity=0.9,
-                                  profile="random")
-  for layer, k in masks_lib.named_kernels(expected):
-    np.testing.assert_array_equal(first[layer]["kernel"], k)
+  for v, variant in enumerate(variants):
+    for i, seed in enumerate(loaded.seeds):
+      expected = masks_lib.make_masks(
+          train_lib.mask_key(seed), params, sparsity=variant.sparsity,
+          profile=variant.profile, cv=variant.cv)
+      first = loaded.mask_snapshot(v, i, 0)
+      for layer, k in masks_lib.named_kernels(expected):
+        np.testing.assert_array_equal(first[layer]["kernel"], k)
   with open(tmp_path / "results.json") as f:
     assert "final_test_accuracy" in f.read()  # human-readable part
 
@@ -327,6 +337,160 @@ def test_dropout_vmapped_equals_single_seed_bitwise():
                                 one_state.params)
     np.testing.assert_array_equal(metrics.train_loss[i], one.train_loss)
     np.testing.assert_array_equal(metrics.test_accuracy[i], one.test_accuracy)
+
+
+def test_build_masks_draws_each_seed_with_its_own_key():
+  """Row i of a group's masks is `make_masks(mask_key(seeds[i]))`, whatever
+  the config's own seed; rows differ between seeds."""
+  c = _toy(seed=7, num_seeds=3, sparsity=0.8, distribution="erk",
+           profile="random")
+  params = train_lib.make_train(c, train_lib.DataSpec(1000, 20, 3)).params_shape
+  seeds = runner.seeds_of(c)
+  assert seeds == [7, 8, 9]
+  built = runner.build_masks(c, params, seeds)
+  for i, seed in enumerate(seeds):
+    direct = masks_lib.make_masks(train_lib.mask_key(seed), params,
+                                  sparsity=0.8, distribution="erk",
+                                  profile="random")
+    chex.assert_trees_all_equal(jax.tree.map(lambda a: a[i], built), direct)
+  kernels = masks_lib.layer_masks(built)[0]
+  assert not np.array_equal(kernels[0], kernels[1])
+  assert not np.array_equal(kernels[1], kernels[2])
+
+
+class _SlowJson:
+  """The `json` module as Orbax's JSON handler sees it, with a `dumps` that
+  waits first: a loaded machine, where the writer thread serialises a
+  checkpoint's metadata after the training loop has moved on."""
+
+  def __init__(self, delay_s: float):
+    self._delay_s = delay_s
+
+  def __getattr__(self, name):
+    return getattr(json, name)
+
+  def dumps(self, *args, **kwargs):
+    time.sleep(self._delay_s)
+    return json.dumps(*args, **kwargs)
+
+
+def _checkpoint_history_lengths(workdir):
+  import orbax.checkpoint as ocp
+  mngr = checkpoint.manager(workdir)
+  out = {}
+  for step in mngr.all_steps():
+    meta = mngr.restore(step, args=ocp.args.Composite(
+        meta=ocp.args.JsonRestore()))["meta"]
+    out[step] = {len(v) for k, v in meta["history"].items()
+                 if k in results_lib.METRICS}
+  return out
+
+
+@needs_data
+def test_a_resumed_run_never_repeats_an_epoch(data_dir, tmp_path, monkeypatch):
+  """Issue 19: a resume once wrote 4 epochs for a 3-epoch run. Orbax writes a
+  checkpoint's JSON part in a thread after `save` returns; the history lists
+  it held grew meanwhile, so checkpoint k could hold k + 1 epochs, and a
+  resume from it appended epoch k + 1 again. Here the writer is slowed down,
+  the run is killed after its last checkpoint and before its results file,
+  and then also as if killed while writing the last checkpoint."""
+  config = _toy(dataset="mnist", num_epochs=3)
+  full = runner.run(config, str(tmp_path / "full"), data_dir=data_dir,
+                    progress=False)
+  workdir = tmp_path / "killed"
+  handler = importlib.import_module(
+      "orbax.checkpoint._src.handlers.json_checkpoint_handler")
+  monkeypatch.setattr(handler, "json", _SlowJson(1.0))
+
+  def killed(self, path):
+    raise _Killed(f"killed before writing {path}")
+
+  monkeypatch.setattr(results_lib.Results, "save", killed)
+  with pytest.raises(_Killed):
+    runner.run(config, str(workdir), data_dir=data_dir, progress=False)
+  monkeypatch.undo()
+  assert not (workdir / "results.json").exists()
+  # Every checkpoint holds exactly the epochs it is named after.
+  lengths = _checkpoint_history_lengths(str(workdir))
+  assert lengths == {2: {2}, 3: {3}}, lengths
+
+  resumed = runner.run(config, str(workdir), resume=True, data_dir=data_dir,
+                       progress=False)
+  assert resumed.history["test_accuracy"].shape == (1, 2, 3)
+  assert resumed.meta["start_epochs"] == [0, 3]
+  _assert_same_history(resumed.history, full.history)
+
+  # Killed while the last checkpoint was written: the one before is latest.
+  shutil.rmtree(workdir / "checkpoints" / "3")
+  os.remove(workdir / "results.json")
+  resumed = runner.run(config, str(workdir), resume=True, data_dir=data_dir,
+                       progress=False)
+  assert resumed.history["test_accuracy"].shape == (1, 2, 3)
+  _assert_same_history(resumed.history, full.history)
+  chex.assert_trees_all_close(resumed.grad_norm, full.grad_norm, rtol=1e-6)
+  loaded = json.loads((workdir / "results.json").read_text())
+  assert all(len(seed) == 3 for variant in loaded["history"]["train_loss"]
+             for seed in variant)
+
+
+def _hand_results(train_loss):
+  """A one-variant, two-seed, three-epoch `Results` with the given losses."""
+  loss = np.asarray(train_loss, np.float64).reshape(1, 2, 3)
+  history = {m: np.full((1, 2, 3), 0.5) for m in results_lib.METRICS}
+  history["train_loss"] = loss
+  return results_lib.Results(
+      names=["a"], configs=[{"seed": 0}], seeds=[0, 1], history=history,
+      fan_ins={"Dense_0": np.ones((1, 2, 4), np.int64)},
+      grad_norm={"Dense_0": np.full((1, 2, 4), np.inf)}, records={},
+      record_steps=np.zeros(0, np.int64), snapshots={},
+      snapshot_epochs=np.zeros(0, np.int64), layer_shapes={"Dense_0": (3, 4)},
+      meta={"wall_time_s": 1.0, "loss_scale": float("nan")})
+
+
+def _strict(text):
+  """json.loads that refuses NaN, Infinity and -Infinity (RFC 8259)."""
+  def refuse(token):
+    raise ValueError(f"not strict JSON: {token}")
+  return json.loads(text, parse_constant=refuse)
+
+
+def test_results_json_is_strict_and_marks_diverged_runs(tmp_path):
+  res = _hand_results([[0.9, 0.7, 0.6], [0.9, np.nan, np.inf]])
+  assert res.diverged == [{"variant": "a", "seed": 1, "epoch": 2}]
+  res.save(tmp_path)
+  doc = _strict((tmp_path / "results.json").read_text())
+  assert doc["diverged"] == [{"variant": "a", "seed": 1, "epoch": 2}]
+  assert doc["history"]["train_loss"][0][1] == [0.9, None, None]
+  assert doc["meta"]["loss_scale"] is None
+  loaded = results_lib.Results.load(tmp_path)
+  np.testing.assert_array_equal(loaded.history["train_loss"][0, 1],
+                                [0.9, np.nan, np.nan])
+  assert loaded.diverged == res.diverged
+  assert _hand_results(np.ones(6)).diverged == []
+
+
+def test_write_json_atomic_is_strict(tmp_path):
+  from psn_jax import utils
+  path = tmp_path / "x.json"
+  utils.write_json_atomic(path, {"a": [1.0, float("-inf")],
+                                 "b": np.array([np.nan, 2.0], np.float32),
+                                 "c": np.float64(np.inf), "d": (np.nan,)})
+  assert _strict(path.read_text()) == {"a": [1.0, None], "b": [None, 2.0],
+                                       "c": None, "d": [None]}
+
+
+@pytest.mark.parametrize("name", [results_lib.JSON_NAME, results_lib.NPZ_NAME])
+def test_truncated_results_file_is_named(tmp_path, name):
+  _hand_results(np.ones(6)).save(tmp_path)
+  path = tmp_path / name
+  data = path.read_bytes()
+  path.write_bytes(data[:len(data) // 2])
+  with pytest.raises(results_lib.ResultsFileError) as excinfo:
+    results_lib.Results.load(tmp_path)
+  message = str(excinfo.value)
+  assert len(message.splitlines()) == 1
+  assert message.startswith(f"{path} is not a readable results file (")
+  assert "truncated" in message
 
 
 def test_init_masks_file_is_the_start_and_batched_data():
