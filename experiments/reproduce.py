@@ -31,8 +31,12 @@ def main(argv: list[str]) -> int:
       claims_config.ALL) + ")")
   parser.add_argument("--all", action="store_true", help="every claim id")
   size = parser.add_mutually_exclusive_group()
-  size.add_argument("--quick", action="store_true", help="CPU size (minutes)")
-  size.add_argument("--toy", action="store_true", help="test size (seconds)")
+  size.add_argument("--mode", choices=claims_config.MODES, default=None,
+                    help="toy: the tests (seconds); quick: a demo, not a "
+                    "test (minutes); cpu: the test on 2 CPU cores (<= ~40 "
+                    "min a claim); full: a GPU (default)")
+  size.add_argument("--quick", action="store_true", help="= --mode quick")
+  size.add_argument("--toy", action="store_true", help="= --mode toy")
   parser.add_argument("--workdir", required=True)
   parser.add_argument("--data_dir", default=None)
   parser.add_argument("--train-only", action="store_true")
@@ -47,13 +51,13 @@ def main(argv: list[str]) -> int:
     specs = [claims_config.get(i) for i in ids]
   except ValueError as err:
     parser.error(str(err))
-  mode = "toy" if args.toy else ("quick" if args.quick else "full")
+  mode = args.mode or ("toy" if args.toy else (
+      "quick" if args.quick else "full"))
   from psn_jax import claims
   failed = []
   for spec in specs:
     command = " ".join(["python -m experiments.reproduce", spec.id]
-                       + (["--quick"] if mode == "quick" else [])
-                       + (["--toy"] if mode == "toy" else [])
+                       + ([] if mode == "full" else ["--mode", mode])
                        + ["--workdir", shlex.quote(args.workdir)])
     print(f"== {spec.id}: {spec.title} ({mode})", flush=True)
     try:

@@ -229,6 +229,9 @@ def validate(config: ml_collections.ConfigDict) -> None:
           c.get("init_masks"))
   _real("dropout", c.get("dropout", 0.0), 0.0, 1.0, True, False)
   _int("input_pad", c.get("input_pad", 0), 0)
+  # Optional (absent from the defaults, so saved configs stay comparable):
+  # a seed >= 0 permutes the input features once (runner.load_data).
+  _int("pixel_permutation", c.get("pixel_permutation", -1), -1)
   _choice("precision", c.get("precision", "default"), PRECISIONS)
 
   o = c.optim

@@ -109,9 +109,16 @@ def load_data(config: ml_collections.ConfigDict, data_dir: str | None = None
 
   With `input_pad > 0` the features are padded with zeros to that width (Dey
   et al. 2018 pad MNIST's 784 pixels to 800 so their degree rules divide).
+  With the optional field `pixel_permutation` >= 0 the features are first
+  permuted by `data.pixel_permutation(n, pixel_permutation)` (train and
+  test alike, labels unchanged).
   """
   x_train, y_train = data_lib.load(config.dataset, "train", data_dir)
   x_test, y_test = data_lib.load(config.dataset, "test", data_dir)
+  perm = int(config.get("pixel_permutation", -1))
+  if perm >= 0:   # one fixed pixel permutation: the locality control
+    order = data_lib.pixel_permutation(x_train.shape[1], perm)
+    x_train, x_test = x_train[:, order], x_test[:, order]
   pad = int(config.get("input_pad", 0) or 0)
   width = x_train.shape[1]
   if pad and pad < width:
@@ -134,15 +141,21 @@ def seeds_of(config: ml_collections.ConfigDict) -> list[int]:
 
 
 def build_masks(config: ml_collections.ConfigDict, params_shape: Any,
-                seeds: Sequence[int]) -> Any:
+                seeds: Sequence[int], mask_root: str = "") -> Any:
   """Masks of `config` for each seed, stacked on a leading seed axis.
 
   From `config.init_masks` (a `masks.save_mask_file` file holding these
   seeds: fixed starts such as Liu et al.'s perturbed copies) when it is set,
-  else made by `masks.from_config` from the mask fields.
+  else made by `masks.from_config` from the mask fields. A relative
+  `init_masks` is read under `mask_root` when one is given (the claims keep
+  mask files inside their sweep folder, so the folder can move between
+  machines and still resume), else relative to the working directory.
   """
-  if config.get("init_masks", ""):
-    return masks_lib.load_mask_file(config.init_masks, params_shape, seeds)
+  path = config.get("init_masks", "")
+  if path:
+    if mask_root and not os.path.isabs(path):
+      path = os.path.join(mask_root, path)
+    return masks_lib.load_mask_file(path, params_shape, seeds)
   return utils.stack_trees([
       masks_lib.from_config(config, params_shape, train_lib.mask_key(seed))
       for seed in seeds])
@@ -214,8 +227,8 @@ def _check_group(configs: Sequence[ml_collections.ConfigDict],
 def run_group(configs: Sequence[ml_collections.ConfigDict],
               names: Sequence[str], workdir: str, *, resume: bool = False,
               data_dir: str | None = None, progress: bool = True,
-              data: tuple[train_lib.Data, train_lib.DataSpec] | None = None
-              ) -> results_lib.Results:
+              data: tuple[train_lib.Data, train_lib.DataSpec] | None = None,
+              mask_root: str = "") -> results_lib.Results:
   """Trains every (config, seed) pair of a group in one vmapped program.
 
   Args:
@@ -227,6 +240,7 @@ def run_group(configs: Sequence[ml_collections.ConfigDict],
     data_dir: dataset folder.
     progress: show a tqdm bar.
     data: the `load_data` result, to share one dataset between groups.
+    mask_root: folder that relative `init_masks` paths are read under.
 
   Returns:
     The `Results`, also saved in `workdir`.
@@ -238,7 +252,7 @@ def run_group(configs: Sequence[ml_collections.ConfigDict],
   engine = train_lib.make_train(config, spec)
   seeds = seeds_of(config)
   masks = jax.tree.map(lambda *m: np.concatenate(m),
-                       *[build_masks(c, engine.params_shape, seeds)
+                       *[build_masks(c, engine.params_shape, seeds, mask_root)
                          for c in configs])
   keys = np.stack([train_lib.seed_key(s) for s in seeds] * len(configs))
   lrs = np.repeat(np.float32([c.optim.learning_rate for c in configs]),

@@ -146,7 +146,8 @@ def varying_fields(runs: Sequence[Run]) -> list[str]:
 
 
 def run(runs: Sequence[Run], workdir: str, *, resume: bool = True,
-        data_dir: str | None = None, progress: bool = True) -> SweepResult:
+        data_dir: str | None = None, progress: bool = True,
+        mask_root: str = "") -> SweepResult:
   """Trains a study group by group and writes `workdir/results.csv`.
 
   Args:
@@ -157,6 +158,8 @@ def run(runs: Sequence[Run], workdir: str, *, resume: bool = True,
       stopped). False retrains every group.
     data_dir: dataset folder.
     progress: progress bars over groups and epochs.
+    mask_root: folder that relative `init_masks` paths are read under
+      (`runner.build_masks`).
 
   Returns:
     The table and each group's `Results`.
@@ -177,14 +180,15 @@ def run(runs: Sequence[Run], workdir: str, *, resume: bool = True,
       done[group.name] = finished
       continue
     c = configs[0]
-    data_key = (c.dataset, int(c.get("input_pad", 0) or 0))
+    data_key = (c.dataset, int(c.get("input_pad", 0) or 0),
+                int(c.get("pixel_permutation", -1)))
     if data_key not in data_cache:
       data_cache = {data_key: runner.load_data(c, data_dir)}
     has_checkpoint = os.path.isdir(os.path.join(gdir, "checkpoints"))
     done[group.name] = runner.run_group(
         configs, names, gdir, resume=resume and has_checkpoint,
         data_dir=data_dir,
-        progress=progress, data=data_cache[data_key])
+        progress=progress, data=data_cache[data_key], mask_root=mask_root)
   table = _table(groups, done, fields)
   os.makedirs(workdir, exist_ok=True)
   utils.write_text_atomic(os.path.join(workdir, TABLE_NAME),

@@ -1,5 +1,6 @@
 """Tests for the claim reruns (configs/claims.py, psn_jax.claims,
-experiments.reproduce).
+experiments.reproduce). The verdict rules have their own tests
+(tests/test_verdicts.py).
 
 Every claim's runs are built and planned at every size (no training); C1 (a
 static sweep) and L3 + L4 (SET from masks read from a file, NNSTD over mask
@@ -20,7 +21,8 @@ import numpy as np
 import pytest
 
 from configs import claims as claims_config
-from psn_jax import claims, masks, runner, sweep
+from psn_jax import claims, data, masks, runner, sweep
+from psn_jax.claims import core, liu, psn
 from helpers import tiny_data_dir
 
 DATA = os.environ.get("PSN_DATA_DIR", "/work/shared/data")
@@ -29,7 +31,8 @@ needs_data = pytest.mark.skipif(
     reason="needs MNIST / Fashion-MNIST in $PSN_DATA_DIR")
 
 _KEYS = {"id", "title", "source", "paper", "ours", "rows", "verdict", "reason",
-         "command", "mode", "hardware", "wall_time_s", "figure"}
+         "command", "mode", "hardware", "wall_time_s", "figure", "test",
+         "convergence", "mde80", "epochs", "seeds", "statistics"}
 
 
 @pytest.mark.parametrize("claim_id", claims_config.ALL)
@@ -52,8 +55,31 @@ def test_full_runs_have_the_planned_shape(claim_id):
     assert c.num_seeds >= 30  # the power analysis of reproductions.md
   if claim_id == "L3":
     assert c.hidden == (784, 784, 784) and c.num_seeds == 10
-  # One program per dataset (every mask source / grid point is batched data).
-  assert len(sweep.plan(runs)) == len({r.config.dataset for r in runs})
+  # One program per dataset view (every mask source / grid point is batched
+  # data; the permuted-pixel control is a second view).
+  assert len(sweep.plan(runs)) == len({
+      (r.config.dataset, r.config.get("pixel_permutation", -1)) for r in runs})
+
+
+@pytest.mark.parametrize("claim_id", claims_config.ALL)
+def test_cpu_tier_uses_the_papers_architectures_and_enough_epochs(claim_id):
+  runs = claims_config.get(claim_id).runs("cpu", "")
+  c = runs[0].config
+  assert c.num_epochs >= 10 and c.num_seeds >= 3
+  hidden = {tuple(r.config.hidden) for r in runs}
+  if claim_id.startswith("C") or claim_id in ("B1", "B2", "B3", "atlas"):
+    assert (300, 100) in hidden                 # PSN's LeNet-300-100
+  elif claim_id in ("L2", "L3", "L4"):
+    assert hidden == {(256, 256, 256)}          # Liu's MLP, scaled down
+  elif claim_id == "D2":
+    mnist = [r.config for r in runs if r.config.dataset == "mnist"]
+    morse = [r.config for r in runs if r.config.dataset.startswith("morse")]
+    assert mnist[0].input_pad == 800 and tuple(mnist[0].hidden) == (100,)
+    assert tuple(morse[0].hidden) == (1024,)
+  if claim_id == "C5":
+    assert c.num_seeds >= 10                    # d = 1.07 at 80% power
+  if claim_id in ("D3", "B1", "atlas"):
+    assert any(r.config.get("pixel_permutation", -1) == 0 for r in runs)
 
 
 def test_ids_and_errors():
@@ -70,8 +96,8 @@ def test_ids_and_errors():
 def test_nearly_identical_chain_moves_one_percent_each_step(tmp_path):
   c = claims_config.base("toy", "set", hidden=(40,), sparsity=0.9,
                          dense_last=True, num_seeds=4)
-  rel = claims.nearly_identical_file(c, str(tmp_path), fraction=0.05)
-  shape = claims._params_shape(c)  # pylint: disable=protected-access
+  rel = liu.nearly_identical_file(c, str(tmp_path), fraction=0.05)
+  shape = core.params_shape(c)
   m = masks.load_mask_file(os.path.join(tmp_path, rel), shape, [0, 1, 2, 3])
   k0 = m["Dense_0"]["kernel"]          # [seed, 784, 40]
   count = int(k0[0].sum())
@@ -88,19 +114,65 @@ def test_nearly_identical_chain_moves_one_percent_each_step(tmp_path):
     masks.load_mask_file(os.path.join(tmp_path, rel), shape, [7])
 
 
-def test_mask_hook_restores_the_runner(tmp_path):
-  before, batched = runner.build_masks, runner.BATCHED_FIELDS
-  with claims.mask_hook(str(tmp_path)):
-    assert runner.build_masks is not before
-    assert "init_masks" in runner.BATCHED_FIELDS
-    rel = claims.nearly_identical_file(
-        claims_config.base("toy", "set", sparsity=0.9, num_seeds=2),
-        str(tmp_path))
-    c = claims_config.base("toy", init_masks=rel, num_seeds=2)
-    shape = claims._params_shape(c)  # pylint: disable=protected-access
-    got = runner.build_masks(c, shape, [0, 1])   # resolved against the root
-    assert got["Dense_0"]["kernel"].shape == (2, 784, 16)
-  assert runner.build_masks is before and runner.BATCHED_FIELDS == batched
+def test_relative_mask_files_are_read_under_the_mask_root(tmp_path):
+  """No runtime patching: the runner resolves `init_masks` under the
+  `mask_root` it is given (the claim's sweep folder)."""
+  rel = liu.nearly_identical_file(
+      claims_config.base("toy", "set", sparsity=0.9, num_seeds=2),
+      str(tmp_path))
+  c = claims_config.base("toy", init_masks=rel, num_seeds=2)
+  shape = core.params_shape(c)
+  got = runner.build_masks(c, shape, [0, 1], mask_root=str(tmp_path))
+  assert got["Dense_0"]["kernel"].shape == (2, 784, 16)
+  with pytest.raises(FileNotFoundError):
+    runner.build_masks(c, shape, [0, 1])     # relative to the cwd: absent
+
+
+def test_c6_arms_differ_only_in_the_property_under_test():
+  """rewired keeps each neuron's learned fan-in, shuffled the multiset, flat
+  the total; every arm keeps every other layer exactly as learned."""
+  rng = np.random.default_rng(0)
+  final = {"Dense_0": {"kernel": rng.random((50, 20)) < rng.random(20) * 0.4,
+                       "bias": np.ones(20, bool)},
+           "Dense_1": {"kernel": rng.random((20, 10)) < 0.3,
+                       "bias": np.ones(10, bool)}}
+  arms = psn.c6_arm_masks(final, "Dense_0", seed=3)
+  assert set(arms) == set(psn.C6_ARMS)
+  fan = final["Dense_0"]["kernel"].sum(axis=0)
+  for name, tree in arms.items():
+    assert np.array_equal(tree["Dense_1"]["kernel"], final["Dense_1"]["kernel"])
+    k = tree["Dense_0"]["kernel"]
+    assert k.shape == (50, 20) and k.dtype == bool
+    assert int(k.sum()) == int(fan.sum())
+  assert np.array_equal(arms["learned"]["Dense_0"]["kernel"],
+                        final["Dense_0"]["kernel"])
+  assert np.array_equal(arms["rewired"]["Dense_0"]["kernel"].sum(0), fan)
+  assert not np.array_equal(arms["rewired"]["Dense_0"]["kernel"],
+                            final["Dense_0"]["kernel"])
+  shuffled = arms["shuffled"]["Dense_0"]["kernel"].sum(0)
+  assert sorted(shuffled) == sorted(fan) and not np.array_equal(shuffled, fan)
+  flat = arms["flat"]["Dense_0"]["kernel"].sum(0)
+  assert flat.max() - flat.min() <= 1
+
+
+def test_pixel_permutation_is_a_bijection_with_labels_unchanged(tmp_path):
+  tiny = tiny_data_dir(tmp_path, DATA, n_train=64, n_test=32)
+  c = claims_config.base("toy", dataset="mnist")
+  (plain, _) = runner.load_data(c, tiny)
+  with c.unlocked():
+    c.pixel_permutation = 0
+  (perm, _) = runner.load_data(c, tiny)
+  order = data.pixel_permutation(784, 0)
+  assert sorted(order) == list(range(784)) and not np.array_equal(
+      order, np.arange(784))
+  np.testing.assert_array_equal(np.asarray(perm.x_train),
+                                np.asarray(plain.x_train)[:, order])
+  np.testing.assert_array_equal(np.asarray(perm.x_test),
+                                np.asarray(plain.x_test)[:, order])
+  np.testing.assert_array_equal(np.asarray(perm.y_train),
+                                np.asarray(plain.y_train))
+  with pytest.raises(ValueError, match="pixel_permutation"):
+    data.pixel_permutation(784, -1)
 
 
 def test_dataset_available(tmp_path):
@@ -118,11 +190,14 @@ def _check_claim(workdir, claim_id):
   assert _KEYS <= set(doc), sorted(_KEYS - set(doc))
   assert doc["id"] == claim_id and doc["mode"] == "toy"
   assert doc["verdict"] in claims.VERDICTS and doc["reason"]
+  # One epoch cannot show a settled curve: never a verdict either way.
+  assert doc["convergence"]["converged"] is False
+  assert doc["verdict"] in ("inconclusive", "measured", "not run here")
   assert doc["hardware"]["backend"] == "cpu"
   assert doc["wall_time_s"]["train"] > 0
   assert os.path.exists(os.path.join(workdir, claim_id, doc["figure"]))
   assert os.path.exists(os.path.join(workdir, claim_id, "results.csv"))
-  assert f"reproduce {claim_id} --toy" in doc["command"]
+  assert f"reproduce {claim_id} --mode toy" in doc["command"]
   assert doc["rows"]
   return doc
 
@@ -168,32 +243,41 @@ def _toy_checks(workdir: str, claim_id: str) -> None:
     if "r" in stat and stat["r"] is not None:
       assert -1 <= stat["r"] <= 1, stat
   if claim_id == "C1":
-    assert {r["arm"] for r in rows} >= {"uniform", "random", "erk"}
+    assert {r["arm"] for r in rows} >= {"uniform", "random", "random (ERK)"}
     gap = next(r for r in rows if r["arm"] == "random")["gap_to_dense"]
     assert gap["n"] == 2 and (gap["p"] is not None or gap["std"] == 0)
+    assert set(doc["statistics"]["cells"]) == {f"mnist/{r['arm']}"
+                                               for r in rows}
   elif claim_id == "C5":
     cmp = next(r for r in rows if r.get("comparison") == "lognormal - erk")
     assert cmp["n"] == 3
     matched = next(r for r in rows if "matched_cv_per_layer" in r)
     assert len(matched["matched_cv_per_layer"]) == 2
   elif claim_id == "C6":
-    assert {r.get("arm") for r in rows} >= {"learned", "hubs_kept",
-                                            "fanins_shuffled", "random_erk"}
+    assert {r.get("arm") for r in rows} >= set(psn.C6_ARMS)
+    assert set(doc["arms_hold_fixed"]) == set(psn.C6_ARMS)
   elif claim_id == "L3":
     assert [r["epoch"] for r in rows if "epoch" in r] == [0, 1]
     start = rows[0]["w0_vs_others_layer0"]["mean"]
     assert 0 < start < 0.2      # 1% chains: nearly identical at epoch 0
   elif claim_id == "L4":
-    assert len(rows) == 4       # the toy chain: four networks
+    assert len(rows) == 8       # four chained networks, four independent
+    assert doc["statistics"]["sd_independent"] >= 0
   elif claim_id == "L2":
     assert {r["training"] for r in rows} == {"static", "SET"}
   elif claim_id == "D3":
-    assert len({r["pattern"] for r in rows if "pattern" in r}) == 6
+    assert {r["view"] for r in rows} == {"mnist", "mnist (pixels permuted)"}
+    assert set(doc["locality_control"]) == {"mnist",
+                                            "mnist (pixels permuted)"}
   elif claim_id == "B3":
     assert {r["measure"] for r in rows if "partial_r" in r} >= {
         "normalized_gap", "lambda_2"}
+    assert "locality control" in doc["reason"]
   elif claim_id == "atlas":
     assert len({r["measure"] for r in rows if "measure" in r}) >= 4
+    # random and erdos_renyi are the same masks: one unit, not two.
+    assert doc["duplicate_sources"]["mnist"].get("mnist/erdos_renyi") == \
+        "mnist/random"
 
 
 @needs_data

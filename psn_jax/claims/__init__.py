@@ -1,0 +1,37 @@
+"""Claims of the four seed papers, rerun as sweeps, one module per paper.
+
+* `core`: `ClaimSpec` (the paper's claim, the test stated before the data, the
+  runs, the analysis function), `reproduce` (train or resume, analyse, write
+  claim.json), modes (`toy`, `quick` = demo, `cpu`, `full`).
+* `verdicts`: the verdict vocabulary and the rules (TOST, Holm, power,
+  convergence, correlation on unit means, fixed effects), pure functions of
+  arrays, tested on simulated null and true effects.
+* `common`: reading sweeps by config field, summaries, topology measures.
+* `psn` (C1-C6), `liu` (L2-L4), `dey` (D2, D3), `bourely` (B1-B3), `atlas`.
+
+`configs/claims.py` holds the specs (`CLAIMS`); `experiments.reproduce` and
+`experiments.report` are the command lines.
+"""
+
+from psn_jax.claims import atlas
+from psn_jax.claims import bourely
+from psn_jax.claims import common
+from psn_jax.claims import core
+from psn_jax.claims import dey
+from psn_jax.claims import liu
+from psn_jax.claims import psn
+from psn_jax.claims import verdicts
+from psn_jax.claims.core import CLAIM_FILE
+from psn_jax.claims.core import ClaimSpec
+from psn_jax.claims.core import MODES
+from psn_jax.claims.core import copy_claim
+from psn_jax.claims.core import dataset_available
+from psn_jax.claims.core import feasible_points
+from psn_jax.claims.core import reproduce
+from psn_jax.claims.core import unreachable_points
+from psn_jax.claims.verdicts import VERDICTS
+
+__all__ = ["atlas", "bourely", "common", "core", "dey", "liu", "psn",
+           "verdicts", "CLAIM_FILE", "ClaimSpec", "MODES", "copy_claim",
+           "dataset_available", "feasible_points", "reproduce",
+           "unreachable_points", "VERDICTS"]
