@@ -224,3 +224,51 @@ def test_natural_order_is_the_one_layer_order():
   fan = {n: np.ones((1, 2, 10)) for n in names}
   t = conc.variant_table(grad, fan, ["v"])
   assert [r["layer"] for r in t["rows"]] == utils.natural_order(names)
+
+
+# ------------------------------------ issue 18: tolerances, JSON, stacking
+
+
+def test_the_settling_tolerances_have_one_home():
+  import dataclasses
+  import inspect
+  rule = equilibrium.SETTLING_RULE
+  assert (rule.cv_tol, rule.hist_tol, rule.window) == (0.02, 0.05, 3)
+  for fn in (equilibrium.settling, equilibrium.equilibrium_artifact,
+             equilibrium.seed_artifacts):
+    params = inspect.signature(fn).parameters
+    assert not {"cv_tol", "hist_tol", "window"} & set(params), fn.__name__
+  steps = np.arange(6)
+  cv = np.array([1.0, 0.99, 0.985, 0.98, 0.975, 0.97])
+  assert equilibrium.settling(steps, cv, None).index == 1  # 0.02 is not < 0.02
+  assert not equilibrium.settling(steps, cv, None, cv_tol=0.001).settled
+  rec = {"steps": steps, "fan_in_cv": cv, "fan_in_hist": np.ones((6, 4))}
+  art = equilibrium.equilibrium_artifact([rec], [np.arange(1, 9)], ["L"],
+                                         window=2)
+  assert art["settling_rule"] == {**dataclasses.asdict(rule), "window": 2}
+  with pytest.raises(ValueError, match="window must be an integer >= 1"):
+    equilibrium.SettlingRule(window=0)
+
+
+def test_one_json_sanitiser():
+  import collections
+  pair = collections.namedtuple("Pair", "a b")
+  x = {1: pair(np.float32(1.5), float("nan")),
+       "arr": np.array([1.0, np.inf]), "jax": jnp.arange(3),
+       "flags": (np.bool_(True), None, "s"), "n": np.int64(4)}
+  assert utils.jsonable(x) == {
+      "1": {"a": 1.5, "b": None}, "arr": [1.0, None], "jax": [0, 1, 2],
+      "flags": [True, None, "s"], "n": 4}
+  # The equilibrium artifacts go through it: NaN is stored as None.
+  rec = {"steps": np.arange(3), "fan_in_cv": np.full(3, np.nan),
+         "fan_in_hist": np.ones((3, 2))}
+  art = equilibrium.equilibrium_artifact([rec], [np.zeros(4)], ["L"])
+  assert art["layers"][0]["final"]["cv"] is None
+  assert art == utils.jsonable(art)
+
+
+def test_one_per_seed_stacking_helper():
+  trees = [{"k": np.full((2, 3), s), "b": np.array([s])} for s in range(4)]
+  stacked = utils.stack_trees(trees)
+  assert stacked["k"].shape == (4, 2, 3) and stacked["b"].shape == (4, 1)
+  np.testing.assert_array_equal(stacked["k"][2], trees[2]["k"])
