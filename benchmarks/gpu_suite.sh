@@ -101,10 +101,10 @@ EOF
 echo "=== experiments section starts $(( $(date +%s) - t_start )) s into the suite" | tee -a "$log"
 work=$(mktemp -d)
 # --- lead: experiment runs below this line ---
-# Issue 10 first: the full claim variants (training only; the analysis and
-# REPORT.md run on a CPU afterwards from the returned archive:
-#   tar xzf experiments.tar.gz && python -m experiments.reproduce <ids> --workdir results/claims
-#   python -m experiments.report --results results/claims --out results/REPORT.md;
+# The full claim variants first (training only; the analysis and REPORT.md
+# run on a CPU afterwards from the returned archive:
+#   tar xzf experiments.tar.gz && python -m experiments.reproduce --all --workdir results/claims_gpu
+#   python -m experiments.report --results results/claims_gpu results/claims_cpu --out results/REPORT.md;
 # checked at toy size: no training, no data files needed, 14 s).
 # A claim cut short by its limit keeps its checkpoints out of the archive but
 # its finished groups in it; rerunning the same command resumes. Then, time
@@ -117,14 +117,17 @@ if [ "$quick" = 1 ]; then
 else
   size=()
   tiny=()
-  exp_limits=(270 50 30)
+  exp_limits=(310 25 15)
 fi
 res="$work/results"
 mkdir -p "$res"
 pack() {  # the archive after every step, so a run cut short still returns
   tar -C "$work" --exclude=checkpoints --exclude='.tmp*' -czf "$out/experiments.tar.gz" results
 }
-step claims "${exp_limits[0]}" $py -m experiments.reproduce C1 C3 C5 L3 L4 D3 B1 B2 B3 atlas \
+# Every claim's full variant, the most important first (a call cut short
+# resumes where it stopped on the next one).
+step claims "${exp_limits[0]}" $py -m experiments.reproduce \
+  C1 C5 C3 C4 C6 L3 L4 C2 C1R L2 D2 D3 B1 B2 B3 atlas \
   "${size[@]}" --workdir "$res/claims" --train-only --keep-going --no-progress
 pack
 if [ "$quick" = 1 ]; then sweep_cfg=quick; else sweep_cfg=topologies; fi
