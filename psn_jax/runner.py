@@ -10,13 +10,13 @@ and a `psn_jax.results.Results` saved atomically at the end. `run(config,
 workdir, variants=...)` is the same for one config and its mask variants.
 
 The steps are separate functions (`load_data`, `build_masks`, `run_group`'s
-loop, `collect`), so a sweep (`psn_jax.sweep`) loads each dataset once.
+loop, `collect`), so a sweep (`psn_jax.sweep`) loads each dataset once. Which
+configs share a program (`program_key`, `BATCHED_FIELDS`), mask variants and
+fingerprints are `psn_jax.groups`, re-exported here.
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import glob
 import importlib.metadata
 import io
@@ -32,7 +32,6 @@ import numpy as np
 import tqdm
 
 from psn_jax import checkpoint
-from psn_jax import config as config_lib
 from psn_jax import data as data_lib
 from psn_jax import masks as masks_lib
 from psn_jax import preemption
@@ -40,68 +39,18 @@ from psn_jax import results as results_lib
 from psn_jax import sharding
 from psn_jax import train as train_lib
 from psn_jax import utils
+from psn_jax.groups import BATCHED_FIELDS  # noqa: F401  (re-exported)
+from psn_jax.groups import Variant
+from psn_jax.groups import check_group
+from psn_jax.groups import fingerprint
+from psn_jax.groups import plain_config
+from psn_jax.groups import program_key  # noqa: F401  (re-exported)
+from psn_jax.groups import seeds_of
+from psn_jax.groups import variant_config
+from psn_jax.groups import variants_from_config  # noqa: F401  (re-exported)
 
 _PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "orbax-checkpoint",
              "psn-jax")
-
-# Fields that may differ inside one program: they reach the engine as batched
-# data (masks, keys, the learning rate), not as part of the compiled program.
-BATCHED_FIELDS: tuple[str, ...] = masks_lib.MASK_FIELDS + (
-    "init_masks", "optim.learning_rate")
-# Fields that change neither the program nor the numbers of a run.
-_UNTRACKED_FIELDS: tuple[str, ...] = ("checkpoint_every",)
-
-
-@dataclasses.dataclass(frozen=True)
-class Variant:
-  """One mask configuration: a name and the fields of `masks.MASK_FIELDS`.
-  `sparsity=0` means dense (all-True masks)."""
-
-  name: str
-  sparsity: float
-  distribution: str = "uniform"
-  profile: str = "uniform"
-  cv: Any = None
-  dense_first: bool = False
-  dense_last: bool = False
-
-
-def variants_from_config(config: ml_collections.ConfigDict) -> list[Variant]:
-  """The `Variant`s of a config's `variants` list of (name, sparsity,
-  distribution, profile, cv) tuples (`configs/compare.py`), with the config's
-  `dense_first` / `dense_last`."""
-  return [Variant(name=n, sparsity=s, distribution=d, profile=p, cv=cv,
-                  dense_first=config.dense_first, dense_last=config.dense_last)
-          for n, s, d, p, cv in config.variants]
-
-
-def variant_config(config: ml_collections.ConfigDict,
-                   variant: Variant) -> ml_collections.ConfigDict:
-  """`config` with the mask fields of `variant`."""
-  c = copy.deepcopy(config)
-  with c.unlocked():
-    for field in masks_lib.MASK_FIELDS:
-      value = getattr(variant, field)
-      if isinstance(value, (list, tuple)):  # per-layer cv: not a float field
-        del c[field]
-        value = tuple(value)
-      c[field] = value
-    if "variants" in c:
-      del c["variants"]
-  return c
-
-
-def program_key(config: ml_collections.ConfigDict) -> str:
-  """What configs must share to train in one program (`BATCHED_FIELDS` aside).
-
-  Two configs with equal keys have the same shapes, optimizer, schedules, DST
-  plan and seeds, so their runs stack on one vmapped axis.
-  """
-  flat = config_lib.flatten(config)
-  for f in BATCHED_FIELDS + _UNTRACKED_FIELDS + ("variants",):
-    flat.pop(f, None)
-  return repr(sorted(flat.items()))
-
 
 def load_data(config: ml_collections.ConfigDict, data_dir: str | None = None
               ) -> tuple[train_lib.Data, train_lib.DataSpec]:
@@ -135,11 +84,6 @@ def load_data(config: ml_collections.ConfigDict, data_dir: str | None = None
   return data, spec
 
 
-def seeds_of(config: ml_collections.ConfigDict) -> list[int]:
-  """The seeds of `config`: `seed, seed + 1, ..., seed + num_seeds - 1`."""
-  return [config.seed + s for s in range(config.num_seeds)]
-
-
 def build_masks(config: ml_collections.ConfigDict, params_shape: Any,
                 seeds: Sequence[int], mask_root: str = "") -> Any:
   """Masks of `config` for each seed, stacked on a leading seed axis.
@@ -159,23 +103,6 @@ def build_masks(config: ml_collections.ConfigDict, params_shape: Any,
   return utils.stack_trees([
       masks_lib.from_config(config, params_shape, train_lib.mask_key(seed))
       for seed in seeds])
-
-
-def fingerprint(configs: Sequence[ml_collections.ConfigDict],
-                names: Sequence[str]) -> dict:
-  """Flat {field: value} that a checkpoint must share to be resumed.
-
-  One config: its dotted fields. Several: `<name>/<field>`. A mismatch then
-  names the differing fields.
-  """
-  out: dict[str, Any] = {"names": list(names)}
-  for name, c in zip(names, configs):
-    flat = config_lib.flatten(c)
-    for f in _UNTRACKED_FIELDS + ("variants",):
-      flat.pop(f, None)
-    prefix = "" if len(configs) == 1 else f"{name}/"
-    out.update({prefix + k: v for k, v in flat.items()})
-  return out
 
 
 def run(config: ml_collections.ConfigDict, workdir: str, *,
@@ -206,24 +133,6 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
                    progress=progress)
 
 
-def _check_group(configs: Sequence[ml_collections.ConfigDict],
-                 names: Sequence[str]) -> None:
-  if not configs or len(configs) != len(names):
-    raise ValueError(f"names must hold one name per config ({len(configs)}), "
-                     f"got {len(names)}")
-  if len(set(names)) != len(names):
-    raise ValueError(f"names must be unique, got {list(names)}")
-  for c in configs:
-    config_lib.validate(c)
-  first = program_key(configs[0])
-  for name, c in zip(names[1:], configs[1:]):
-    if program_key(c) != first:
-      differ = [f for f in config_lib.diff(configs[0], c)
-                if f not in BATCHED_FIELDS + _UNTRACKED_FIELDS]
-      raise ValueError(f"config {name!r} cannot share a program with "
-                       f"{names[0]!r}: fields {', '.join(differ)} differ")
-
-
 def run_group(configs: Sequence[ml_collections.ConfigDict],
               names: Sequence[str], workdir: str, *, resume: bool = False,
               data_dir: str | None = None, progress: bool = True,
@@ -245,7 +154,7 @@ def run_group(configs: Sequence[ml_collections.ConfigDict],
   Returns:
     The `Results`, also saved in `workdir`.
   """
-  _check_group(configs, names)
+  check_group(configs, names)
   config = configs[0]
   t0 = time.time()
   data, spec = load_data(config, data_dir) if data is None else data
@@ -492,13 +401,6 @@ def collect(configs, names, seeds, engine, state, history, meta,
           "num_processes": jax.process_count(),
           "versions": {p: _version(p) for p in _PACKAGES},
       })
-
-
-def plain_config(c: ml_collections.ConfigDict) -> dict[str, Any]:
-  """A run's config as saved in `Results.configs`: flat dotted fields."""
-  flat = config_lib.flatten(c)
-  flat.pop("variants", None)
-  return flat
 
 
 def _version(package: str) -> str | None:
