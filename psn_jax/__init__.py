@@ -6,18 +6,25 @@ this list):
 * `psn_jax.data`: datasets as NumPy arrays (MNIST, Fashion-MNIST, EMNIST,
   Forest Cover, Morse).
 * `psn_jax.profiles`: PSN fan-in profiles (Tomczak 2026).
-* `psn_jax.graphs`: bipartite layer graphs (Erdos-Renyi, biregular, Dey et al.
-  clash-free, circulant).
-* `psn_jax.masks`: boolean mask pytrees mirroring Flax params; every mask
-  source (`masks.MASK_SOURCES`).
+* `psn_jax.graphs`: bipartite layer graphs, one family per module
+  (Erdos-Renyi, biregular, Dey et al.'s basic and clash-free, circulant,
+  block-diagonal).
+* `psn_jax.mask_tree`, `psn_jax.budgets`, `psn_jax.mask_sources`,
+  `psn_jax.mask_files`: kernel paths, per-layer budgets, the registry of every
+  mask source (`mask_sources.SOURCES`), masks in a file.
+* `psn_jax.masks`: boolean mask pytrees mirroring Flax params (`make_masks`,
+  `from_config`).
 * `psn_jax.networks`: one network's masks of every mask source, for topology
   comparisons.
-* `psn_jax.models`, `psn_jax.dst`, `psn_jax.train`, `psn_jax.checkpoint`:
-  model, RigL/SET and the scanned, vmapped training engine.
+* `psn_jax.models`, `psn_jax.dst`, `psn_jax.steps`, `psn_jax.train`,
+  `psn_jax.checkpoint`: model, RigL/SET, the step pieces and the scanned,
+  vmapped training engine.
 * `psn_jax.config`: the training config (`get_config`, `validate`, `diff`).
-* `psn_jax.runner`: the host loop (data, masks, checkpoints, results.json).
-* `psn_jax.topology`, `psn_jax.equilibrium`, `psn_jax.stats`,
-  `psn_jax.plots`: analysis of masks and runs.
+* `psn_jax.groups`, `psn_jax.runner`: which configs share a program; the host
+  loop (data, masks, checkpoints, results.json).
+* `psn_jax.topology` (the measure registry `topology.MEASURES`),
+  `psn_jax.equilibrium`, `psn_jax.stats`, `psn_jax.plots`: analysis of masks
+  and runs.
 
 Every submodule is an attribute of the package (`import psn_jax;
 psn_jax.masks.make_masks(...)`), imported on first use.
