@@ -206,3 +206,20 @@ def test_combine_and_gate():
     vd.Verdict("maybe", "x")
   with pytest.raises(ValueError, match="diffs must hold"):
     vd.superiority([1.0], 0.1, converged=True)
+
+
+def test_l4_rule_refutes_at_alpha_under_seed_noise_and_sees_extra_spread():
+  from psn_jax.claims import liu
+  rng = np.random.default_rng(9)
+  # Null: the nearly identical starts spread as seed noise does.
+  null = [liu.same_accuracy_rule(rng.normal(87, 0.15, 10),
+                                 rng.normal(87, 0.15, 10), converged=True)
+          for _ in range(DRAWS)]
+  assert _rate(null, ("not reproduced",)) <= ALPHA + TOL
+  assert _rate(null, ("reproduced",)) > 0.5        # range ~0.45 < 0.6 pp
+  # Three times the seed noise: refuted most of the time, never reproduced.
+  wide = [liu.same_accuracy_rule(rng.normal(87, 0.45, 10),
+                                 rng.normal(87, 0.15, 10), converged=True)
+          for _ in range(DRAWS)]
+  assert _rate(wide, ("not reproduced",)) > 0.9
+  assert _rate(wide, ("reproduced",)) < ALPHA

@@ -7,6 +7,7 @@ independent starts at the same density.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Any
@@ -209,12 +210,12 @@ def drift(spec, first, second, ctx) -> dict:
                        ours={"mean": d["mean"], "text": base})
 
 
-def range_null(sd: float, n: int, draws: int = 20000, seed: int = 0
-               ) -> np.ndarray:
-  """Ranges of `n` independent N(0, sd^2) accuracies (the seed-noise null)."""
-  rng = np.random.default_rng(seed)
-  x = rng.normal(0.0, sd, (draws, n))
-  return x.max(axis=1) - x.min(axis=1)
+@functools.lru_cache(maxsize=None)
+def range_quantile(n: int, q: float = 0.95, draws: int = 20000) -> float:
+  """The q-quantile of the range of n independent N(0, 1) values (simulated,
+  seeded): the seed-noise range for sd 1 (scale it by the sd)."""
+  x = np.random.default_rng(0).normal(0.0, 1.0, (draws, n))
+  return float(np.quantile(x.max(axis=1) - x.min(axis=1), q))
 
 
 def same_accuracy_rule(chain: np.ndarray, independent: np.ndarray, *,
@@ -232,7 +233,7 @@ def same_accuracy_rule(chain: np.ndarray, independent: np.ndarray, *,
   p = float(sps.f.sf(v1 / v2, chain.size - 1, independent.size - 1)) if v2 > 0 \
       else (0.0 if v1 > 0 else 1.0)
   span = float(np.ptp(chain))
-  q95 = float(np.quantile(range_null(np.sqrt(v2), chain.size), 0.95))
+  q95 = float(np.sqrt(v2)) * range_quantile(chain.size)
   st = {"range": span, "null_range_q95": q95, "p_more_spread": p,
         "sd_chain": float(np.sqrt(v1)), "sd_independent": float(np.sqrt(v2)),
         "alpha": alpha, "test": "one-sided F-test of variances"}
