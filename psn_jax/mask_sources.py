@@ -86,6 +86,10 @@ class Source:
     rule: why a budget outside `budgets` is refused, one clause (it goes into
       the error line, which also names the nearest feasible densities).
     takes_cv: whether the source takes a target fan-in CV (`cv`).
+    random_inputs: whether each neuron's inputs are a uniformly random subset
+      of its fan-in's size, independently across neurons
+      (`tests/test_input_wiring.py` checks every such source); False for
+      structured sources, which follow their own rule.
   """
 
   description: str
@@ -93,6 +97,7 @@ class Source:
   budgets: Callable[[int, int], np.ndarray]
   rule: str = "no connection left"
   takes_cv: bool = False
+  random_inputs: bool = False
 
 
 def any_budget(low: int | str) -> Callable[[int, int], np.ndarray]:
@@ -182,25 +187,27 @@ SOURCES: dict[str, Source] = {
         "PSN's flat profile (fan-in CV 0): every neuron floor or ceil of k / "
         "n_out inputs, a uniform random subset per neuron",
         _psn("uniform"), any_budget("n_out"),
-        "a PSN profile needs >= 1 input per neuron", takes_cv=True),
+        "a PSN profile needs >= 1 input per neuron", takes_cv=True,
+        random_inputs=True),
     **{fam: Source(
         f"PSN {fam} fan-in profile (psn_jax.profiles; cv sets its CV), a "
         f"uniform random input subset per neuron",
         _psn(fam), any_budget("n_out"),
-        "a PSN profile needs >= 1 input per neuron", takes_cv=True)
+        "a PSN profile needs >= 1 input per neuron", takes_cv=True,
+        random_inputs=True)
        for fam in profiles.FAMILIES if fam != "uniform"},
     "random": Source(
         "exactly k positions uniformly at random over the whole layer (RigL's "
         "/ jaxpruner's random mask); fan-ins hypergeometric, a neuron may get "
-        "none", _random, any_budget(0)),
+        "none", _random, any_budget(0), random_inputs=True),
     "erdos_renyi": Source(
         "alias of random (same law, same mask for the same key): SET's "
         "G(n_in, n_out, m) start with m = k, under SET's name",
-        _random, any_budget(0)),
+        _random, any_budget(0), random_inputs=True),
     "random_biregular": Source(
         "configuration model with switch repair: out-degrees floor/ceil(k / "
         "n_in), fan-ins floor/ceil(k / n_out), exactly biregular when n_in "
-        "and n_out divide k", _biregular, any_budget(1)),
+        "and n_out divide k", _biregular, any_budget(1), random_inputs=True),
     "circulant": Source(
         "output j reads inputs (floor(j n_in / n_out) + S) mod n_in, S a "
         "random set of k // n_out generators (one more generator for k mod "
@@ -213,7 +220,7 @@ SOURCES: dict[str, Source] = {
     "dey_basic": Source(
         "Dey et al.'s row-by-row random biregular sampler on inputs padded to "
         "p >= n_in (pad rows dropped); needs d_out = k / n_in an integer",
-        _dey("basic"), _dey_budgets("basic"), _DEY_RULE),
+        _dey("basic"), _dey_budgets("basic"), _DEY_RULE, random_inputs=True),
     "dey_clash_free": Source(
         "Dey et al.'s clash-free interleaver pattern (z = d_in, address type "
         "1, no dither), padded as dey_basic; needs d_out = k / n_in an integer "
