@@ -5,15 +5,23 @@ and the allowed values; no traceback, and no results file. What is checked
 before any data loads or anything compiles: the flags, that the config file
 exists, that every `--config.<field>` names a field, `psn_jax.config.validate`
 on the whole config, and that `--workdir` is (or can be made) a writable
-directory. Ctrl-C: `experiments.interrupt` (exit 130).
+directory, and that no other live run holds it (`checkpoint.lock_workdir`;
+a killed run's lock goes with its process). Ctrl-C and SIGTERM:
+`experiments.interrupt` (exit 130 and 143). A run that finishes with diverged
+seeds (a non-finite loss) writes its results, names them on stderr and exits
+with `EXIT_DIVERGED` (3).
+
+Exit codes: 0 done, 2 bad input (one line), 3 finished but some runs
+diverged, 130 Ctrl-C, 143 SIGTERM (checkpointed when it could be).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import sys
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from absl import flags
 from ml_collections import config_flags
@@ -21,6 +29,9 @@ from ml_collections import config_flags
 from experiments import interrupt
 
 _DEFINE_ERRORS: list[str] = []
+# The --workdir lock, held until the process ends.
+_LOCKS: list[Any] = []
+EXIT_DIVERGED = 3
 
 
 def define_flags(default_config: str) -> None:
@@ -54,10 +65,53 @@ def _define_error(e: Exception, argv: Sequence[str]) -> str:
       if m:
         parts = m.group(1).split(".")
         if key in parts:
-          return (f"unknown config field {'.'.join(parts[:parts.index(key) + 1])}"
-                  " (the fields are in psn_jax/config.py)")
-    return f"unknown config field {key} (the fields are in psn_jax/config.py)"
+          return _unknown_field(".".join(parts[:parts.index(key) + 1]))
+    return _unknown_field(key)
   return _first_line(e)
+
+
+def _unknown_field(field: str) -> str:
+  """The one line for an unknown `--config.<field>`, with the closest known
+  field when there is one (`learning_rate` -> `optim.learning_rate`)."""
+  near = closest_field(field)
+  hint = f"; did you mean --config.{near}?" if near else ""
+  return (f"unknown config field {field}{hint} (the fields are in "
+          "psn_jax/config.py)")
+
+
+def closest_field(field: str) -> str | None:
+  """The training config field nearest to the unknown dotted `field`.
+
+  A field whose last part is the same wins (`learning_rate` ->
+  `optim.learning_rate`); else the closest spelling (`difflib`, ratio >=
+  0.75). A sweep's `base.` prefix is kept.
+  """
+  from psn_jax import config as config_lib  # pylint: disable=g-import-not-at-top
+  prefix = "base." if field.startswith("base.") else ""
+  name = field[len(prefix):]
+  fields = sorted(config_lib.flatten(config_lib.get_config("quick")))
+  leaf = name.rsplit(".", 1)[-1]
+  same_leaf = [f for f in fields if f.rsplit(".", 1)[-1] == leaf and f != name]
+  if same_leaf:
+    return prefix + same_leaf[0]
+  near = difflib.get_close_matches(name, fields, n=1, cutoff=0.75)
+  return prefix + near[0] if near else None
+
+
+def exit_if_diverged(*results: Any) -> None:
+  """Names the diverged runs of `results` (each a `Results`) on stderr, one
+  line each, and exits with `EXIT_DIVERGED` (3) if there is any.
+
+  Called after the results are written and printed: a diverged seed is
+  reported and the command fails, but nothing is lost (`results.json` marks
+  the same runs under `diverged`).
+  """
+  lines = [f"error: diverged: {d['variant']} seed {d['seed']} (loss not finite "
+           f"from epoch {d['epoch']}; its accuracy is not a result)"
+           for r in results for d in r.diverged]
+  if lines:
+    print("\n".join(lines), file=sys.stderr)
+    raise SystemExit(EXIT_DIVERGED)
 
 
 def run_variants(flags: flags.FlagValues):
@@ -89,9 +143,9 @@ def load_config(flag_values: flags.FlagValues):
   except Exception as e:  # pylint: disable=broad-except
     fail(f"config file {filename}: {_first_line(e)}")
   from psn_jax import config as config_lib
-  from psn_jax import sweep
   try:
     if "base" in config:  # a sweep: every run's config must be valid
+      from psn_jax import sweep  # pylint: disable=g-import-not-at-top
       sweep.grid_from_config(config)
     else:
       config_lib.validate(config)
@@ -102,8 +156,10 @@ def load_config(flag_values: flags.FlagValues):
 
 def main(argv: Sequence[str], body: Callable[[flags.FlagValues], None]) -> None:
   """Parses `argv` into absl flags, checks the config and --workdir, and runs
-  `body`, turning errors into one line (exit 2) and Ctrl-C into exit 130."""
+  `body`, turning errors into one line (exit 2), Ctrl-C into exit 130 and
+  SIGTERM into a checkpoint and exit 143."""
   interrupt.install_interrupt_handler()
+  interrupt.begin_command()
   if _DEFINE_ERRORS:
     fail(_DEFINE_ERRORS[0])
   try:
@@ -115,17 +171,21 @@ def main(argv: Sequence[str], body: Callable[[flags.FlagValues], None]) -> None:
   load_config(flags.FLAGS)
   if not flags.FLAGS.workdir:
     fail("--workdir is required: a directory for checkpoints and results.json")
-  from psn_jax import sharding, utils
+  from psn_jax import checkpoint, preemption, sharding, utils
   try:
     utils.make_writable_dir(flags.FLAGS.workdir, "--workdir")
+    if flags.FLAGS.process_id == 0:  # one lock per run, not per process
+      _LOCKS.append(checkpoint.lock_workdir(flags.FLAGS.workdir, "--workdir"))
+    interrupt.set_run(flags.FLAGS.workdir, flags.FLAGS.progress)
     sharding.initialize_distributed(flags.FLAGS.coordinator_address,
                                     flags.FLAGS.num_processes,
                                     flags.FLAGS.process_id)
   except ValueError as e:
     fail(e)
-  interrupt.set_run(flags.FLAGS.workdir, flags.FLAGS.progress)
   try:
     body(flags.FLAGS)
+  except preemption.Preempted as stopped:
+    interrupt.exit_preempted(stopped)
   except (ValueError, OSError) as e:
     fail(e)
   except KeyboardInterrupt:

@@ -26,6 +26,10 @@ def body(flags) -> None:
   print(f"{config.dataset}, {config.num_seeds} seeds, {config.num_epochs} epochs, "
         f"hidden {tuple(config.hidden)}: final test accuracy (%)")
   print(table)
+  print(f"-> {os.path.join(flags.workdir, 'table.txt')} (this table), "
+        f"results.json and results.npz (every run, per epoch: "
+        f"psn_jax.results.Results.load)")
+  cli.exit_if_diverged(results)
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ def body(flags) -> None:
   ax.set_title(f"RigL from ERK, {layer}, seed {stage1.seeds[0]}")
   plots.save(ax, os.path.join(workdir, "fan_in_evolution.png"))
   print(equilibrium.summary_text(summary))
+  cli.exit_if_diverged(stage1, stage2)
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ def body(flags) -> None:
   for name, c in correlation.items():
     print(f"Pearson r(fan-in CV, concentration) {name}: r = {c['r']:.3f} "
           f"(p = {c['p']:.2g}, {c['n_runs']} runs)")
+  cli.exit_if_diverged(results)
 
 
 if __name__ == "__main__":

@@ -1,49 +1,89 @@
-"""Ctrl-C for the command lines: exit 130 at once, with one line that says
-whether a checkpoint exists to `--resume` from.
+"""Ctrl-C and SIGTERM for the command lines: exit codes a shell and a
+scheduler understand, and one line that says how to continue.
 
-A dedicated thread waits for SIGINT (every thread started after
-`install_interrupt_handler` blocks it), so the exit is immediate even while XLA
-compiles or runs an epoch, and it leaves through `os._exit` after flushing:
-unwinding the interpreter while XLA and Orbax threads are still working
-crashed it with a segmentation fault. Checkpoints stay consistent: Orbax
-renames a checkpoint into place only when it is complete, so an interrupted
-save leaves the previous one as the latest. `experiments/__init__.py` imports
-this module first, so the handler is in place before anything heavy loads.
+* Ctrl-C (SIGINT): exit 130 (128 + 2) at once, with one line that says
+  whether a checkpoint exists to `--resume` from.
+* SIGTERM, what Slurm and Kubernetes send on preemption (and `kill` by
+  default): the run finishes the epoch in flight, checkpoints it (even
+  between `checkpoint_every` epochs), waits for the write, says
+  `terminated (SIGTERM): saved a checkpoint of epoch N; continue with ...
+  --resume` and exits 143 (128 + 15), the status of a SIGTERM death that
+  Slurm and Kubernetes read as "terminated". If the epoch does not end within
+  `$PSN_TERM_GRACE_S` seconds (default 20, inside Slurm's and Kubernetes'
+  default 30 s grace) it exits 143 at once, naming the last checkpoint. A
+  SIGTERM before the run started exits 143 at once; a second SIGTERM too.
+
+A dedicated thread waits for both signals (every thread started after
+`install_interrupt_handler` blocks them), so the exit is immediate even while
+XLA compiles or runs an epoch, and it leaves through `os._exit` after
+flushing: unwinding the interpreter while XLA and Orbax threads are still
+working crashed it with a segmentation fault. Checkpoints stay consistent:
+Orbax renames a checkpoint into place only when it is complete, so an
+interrupted save leaves the previous one as the latest. The SIGTERM stop at
+an epoch boundary goes through `psn_jax.preemption` (the runner reads it).
+`experiments/__init__.py` imports this module first, so the handlers are in
+place before anything heavy loads.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import signal
 import sys
 import threading
 
-_STATE: dict = {"workdir": None, "installed": False, "progress": False}
+from psn_jax import preemption
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143   # 128 + SIGTERM
+GRACE_ENV = "PSN_TERM_GRACE_S"
+DEFAULT_GRACE_S = 20.0
+
+_STATE: dict = {"workdir": None, "installed": False, "progress": False,
+                "terminating": False, "command": False}
 _EXITING = threading.Lock()
 
 
-def _interrupt_message() -> str:
+def _latest_checkpoint(workdir: str) -> int | None:
+  """The highest complete checkpoint epoch under `workdir` (a run's
+  `checkpoints/` or a sweep's `groups/*/checkpoints/`), or None."""
+  root = os.path.abspath(workdir)
+  epochs = []
+  for d in [os.path.join(root, "checkpoints")] + sorted(
+      glob.glob(os.path.join(root, "groups", "*", "checkpoints"))):
+    try:
+      epochs += [int(n) for n in os.listdir(d) if n.isdigit()]
+    except OSError:
+      pass
+  return max(epochs) if epochs else None
+
+
+def _resume_line(head: str) -> str:
+  """`head`, then how to continue from what `--workdir` holds."""
   workdir = _STATE["workdir"]
   if not workdir:
-    return "interrupted before the run started: nothing was written"
-  path = os.path.join(os.path.abspath(workdir), "checkpoints")
-  try:
-    epochs = sorted(int(n) for n in os.listdir(path) if n.isdigit())
-  except OSError:
-    epochs = []
-  if not epochs:
-    return (f"interrupted: no checkpoint was written yet in {workdir}; run the "
+    if not _STATE["command"]:  # a command that does not use experiments.cli
+      return head
+    return f"{head} before the run started: nothing was written"
+  epoch = _latest_checkpoint(workdir)
+  if epoch is None:
+    return (f"{head}: no checkpoint was written yet in {workdir}; run the "
             "same command again (without --resume) to start over")
-  return (f"interrupted: continue from the last checkpoint (epoch {epochs[-1]}) "
+  return (f"{head}: continue from the last checkpoint (epoch {epoch}) "
           f"with --resume --workdir {workdir}")
 
 
-def exit_on_interrupt(*_: object) -> None:
-  """Prints the interrupt line, flushes and ends the process with status 130.
+def _interrupt_message() -> str:
+  return _resume_line("interrupted")
+
+
+def _exit(code: int, line: str) -> None:
+  """Prints `line` on stderr, flushes and ends the process with `code`.
 
   Leaves through `os._exit`: no interpreter shutdown while XLA or Orbax
-  threads are busy. Safe to call from a signal handler or any thread; only
-  the first caller prints.
+  threads are busy. Safe from a signal handler or any thread; only the first
+  caller prints (later ones return, and the process ends anyway).
   """
   if not _EXITING.acquire(blocking=False):
     return
@@ -55,32 +95,86 @@ def exit_on_interrupt(*_: object) -> None:
         pass
     # A progress bar leaves the cursor at the end of its line.
     newline = "\n" if _STATE["progress"] else ""
-    os.write(2, (newline + _interrupt_message() + "\n").encode())
+    os.write(2, (newline + line + "\n").encode())
   finally:
-    os._exit(130)
+    os._exit(code)
+
+
+def exit_on_interrupt(*_: object) -> None:
+  """Ctrl-C: the interrupt line, then exit status 130."""
+  _exit(EXIT_INTERRUPTED, _interrupt_message())
+
+
+def _grace_s() -> float:
+  try:
+    return max(0.0, float(os.environ.get(GRACE_ENV, DEFAULT_GRACE_S)))
+  except ValueError:
+    return DEFAULT_GRACE_S
+
+
+def on_terminate(*_: object) -> None:
+  """SIGTERM: stop at the next epoch boundary with a checkpoint, or after
+  the grace period at once (see the module docstring)."""
+  if not _STATE["workdir"] or _STATE["terminating"]:
+    _exit(EXIT_TERMINATED, _resume_line("terminated (SIGTERM)"))
+    return
+  _STATE["terminating"] = True
+  grace = _grace_s()
+  preemption.request_stop()
+  os.write(2, (("\n" if _STATE["progress"] else "") +
+               f"SIGTERM: saving a checkpoint after the current epoch (at "
+               f"most {grace:g} s, ${GRACE_ENV}), then exiting\n").encode())
+
+  def give_up() -> None:
+    _exit(EXIT_TERMINATED, _resume_line(
+        f"terminated (SIGTERM): the epoch in flight did not end within "
+        f"{grace:g} s"))
+
+  timer = threading.Timer(grace, give_up)
+  timer.daemon = True
+  timer.start()
+
+
+def exit_preempted(stopped: preemption.Preempted) -> None:
+  """The runner stopped after checkpointing: the line, then status 143."""
+  _exit(EXIT_TERMINATED,
+        f"terminated (SIGTERM): saved a checkpoint of epoch {stopped.epoch}; "
+        f"continue with the same command and --resume --workdir "
+        f"{_STATE['workdir'] or stopped.workdir}")
+
+
+_HANDLERS = {signal.SIGINT: exit_on_interrupt, signal.SIGTERM: on_terminate}
 
 
 def install_interrupt_handler() -> None:
-  """Routes SIGINT to `exit_on_interrupt` (main thread only; idempotent)."""
+  """Routes SIGINT and SIGTERM to their handlers (main thread only;
+  idempotent)."""
   if (_STATE["installed"]
       or threading.current_thread() is not threading.main_thread()):
     return
   _STATE["installed"] = True
   # A Python handler for a signal that reaches a thread started earlier ...
-  signal.signal(signal.SIGINT, exit_on_interrupt)
+  for signum, handler in _HANDLERS.items():
+    signal.signal(signum, handler)
   # ... and a waiting thread for every later one: threads inherit the mask, so
-  # XLA's and Orbax's threads never see SIGINT and the waiter gets it at once.
-  signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+  # XLA's and Orbax's threads never see the signals and the waiter gets them.
+  signal.pthread_sigmask(signal.SIG_BLOCK, set(_HANDLERS))
 
   def wait() -> None:
-    signal.sigwait({signal.SIGINT})
-    exit_on_interrupt()
+    while True:
+      _HANDLERS[signal.sigwait(set(_HANDLERS))]()
 
-  threading.Thread(target=wait, name="psn-sigint", daemon=True).start()
+  threading.Thread(target=wait, name="psn-signals", daemon=True).start()
+
+
+def begin_command() -> None:
+  """Called first by `experiments.cli.main`: until `set_run`, a signal means
+  that nothing was written yet."""
+  _STATE["command"] = True
 
 
 def set_run(workdir: str, progress: bool) -> None:
-  """Tells the interrupt line which `--workdir` to look for checkpoints in and
+  """Tells the handlers which `--workdir` holds the run's checkpoints and
   whether a progress bar is on screen."""
   _STATE["workdir"] = workdir
   _STATE["progress"] = progress

@@ -40,6 +40,7 @@ def body(flags) -> None:
     for start, row in per_start.items():
       cvs_text = " ".join(f"{c:5.2f}" for c in row["cv_mean"])
       print(f"  {start:>16}: {cvs_text}   (acc {100 * row['test_accuracy']:.2f}%)")
+  cli.exit_if_diverged(results)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ def body(flags) -> None:
   by = ["group", "name"]
   print("final test accuracy (%), mean / std / n over seeds:")
   print(sweep.summarize(result.table, by).round(2).to_string())
+  cli.exit_if_diverged(*result.groups.values())
 
 
 if __name__ == "__main__":

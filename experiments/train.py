@@ -27,6 +27,7 @@ def body(flags) -> None:
   acc = 100 * results.final_test_accuracy.ravel()
   print(f"final test accuracy over {acc.size} seeds: "
         f"{tables.mean_std_cell(acc, '.2f')}%  -> {flags.workdir}/results.json")
+  cli.exit_if_diverged(results)
 
 
 if __name__ == "__main__":

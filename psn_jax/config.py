@@ -32,6 +32,7 @@ differ (used to say why a checkpoint cannot be resumed).
 from __future__ import annotations
 
 import json
+import math
 import numbers
 from typing import Any, Mapping
 
@@ -133,8 +134,10 @@ def _is_int(x: Any) -> bool:
 
 
 def _is_real(x: Any) -> bool:
+  # Finite: NaN and inf pass every range test below and make a run diverge
+  # (a learning rate of inf gave NaN losses and chance accuracy, exit 0).
   return (isinstance(x, numbers.Real) and not isinstance(x, bool)
-          and x == x)  # not NaN
+          and math.isfinite(x))
 
 
 def _short(x: Any) -> str:
@@ -170,7 +173,7 @@ def _real(field: str, value: Any, low: float, high: float | None,
     ok = value <= high if closed_high else value < high
   if not ok:
     if high is None:
-      allowed = f"a number {'>=' if closed_low else '>'} {low:g}"
+      allowed = f"a finite number {'>=' if closed_low else '>'} {low:g}"
     else:
       allowed = (f"a number in {'[' if closed_low else '('}{low:g}, "
                  f"{high:g}{']' if closed_high else ')'}")

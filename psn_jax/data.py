@@ -43,8 +43,13 @@ tensorflow-datasets (imported lazily, so this module works without it)
 through `tfds.data_source` in the ArrayRecord format, which needs no
 TensorFlow to read; `data_dir` is passed on as the TFDS data directory. TFDS
 may then download and build the dataset, which needs network access (and
-TensorFlow, which its MNIST builder uses to read the IDX files). Any failure
-raises `DatasetNotFoundError`. A file that is present but malformed raises
+TensorFlow, which its MNIST builder uses to read the IDX files). Both are
+checked first (TensorFlow importable, the download host reachable within a
+few seconds): without them TFDS is only asked for a copy it has already
+prepared, so a missing dataset fails at once instead of after minutes of
+silent download retries, and no `~/tensorflow_datasets/` is left behind. Any
+failure raises `DatasetNotFoundError`; messages give folders as absolute
+paths (a relative `$PSN_DATA_DIR` is relative to the working directory). A file that is present but malformed raises
 `DatasetCorruptError`. Nothing ever falls back to random data, and nothing is
 cached between calls.
 """
@@ -53,11 +58,14 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import importlib.util
 import io
 import logging
 import os
+import socket
 import struct
 import sys
+import threading
 import zlib
 
 import numpy as np
@@ -237,12 +245,30 @@ def _check_name(name: str) -> None:
 
 
 def _roots(data_dir: str | os.PathLike | None) -> list[str]:
-  """The folders to search, in order: data_dir, then $PSN_DATA_DIR."""
+  """The folders to search, in order: data_dir, then $PSN_DATA_DIR.
+
+  Absolute (a relative one is taken from the working directory), so that an
+  error names the folder that was really searched.
+  """
   roots = []
   for root in (data_dir, os.environ.get(ENV_VAR)):
     if root is not None and os.fspath(root) != "":
-      roots.append(os.fspath(root))
+      roots.append(os.path.abspath(os.fspath(root)))
   return roots
+
+
+def _looked(dirs: list[str]) -> str:
+  """The searched folders for a message, with a note on a relative
+  $PSN_DATA_DIR (it is read from the working directory, which in a notebook
+  is the notebook's folder)."""
+  if not dirs:
+    return f"nowhere (data_dir and ${ENV_VAR} unset)"
+  text = ", ".join(dirs)
+  env = os.environ.get(ENV_VAR, "")
+  if env and not os.path.isabs(env):
+    text += (f" (${ENV_VAR}={env} is relative to the working directory "
+             f"{os.getcwd()})")
+  return text
 
 
 def _search_dirs(name: str, data_dir: str | os.PathLike | None) -> list[str]:
@@ -381,7 +407,7 @@ def _load_tfds(
   absl warnings) is held back: on failure the error says what happened; when
   TFDS really downloaded and prepared the dataset, one line on stderr says so.
   """
-  looked = ", ".join(dirs) if dirs else f"nowhere (data_dir and ${ENV_VAR} unset)"
+  looked = _looked(dirs)
   hint = (f"set {ENV_VAR} or data_dir to a folder with those files, or let "
           "tensorflow-datasets download it (needs network access, and "
           "tensorflow to build the MNIST family)")
@@ -404,6 +430,9 @@ def _load_tfds(
     import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   except ImportError as e:
     raise import_failed(e) from e
+  # Without TensorFlow or a network TFDS cannot build the dataset; it would
+  # retry the download for minutes. Then only a prepared copy is read.
+  blocker = _download_blocker()
   prepared_before = _tfds_prepared(tfds, name, data_dir)
   try:
     with _quiet():
@@ -411,6 +440,7 @@ def _load_tfds(
         name,
         split=split,
         data_dir=None if data_dir is None else os.fspath(data_dir),
+        download=blocker is None,
         builder_kwargs={"file_format": "array_record"},
       )
       examples = [source[i] for i in range(len(source))]
@@ -419,7 +449,13 @@ def _load_tfds(
   except Exception as e:  # pylint: disable=broad-except
     if _missing_module(e) is not None:
       raise import_failed(e) from e
-    raise not_found(f"{type(e).__name__}: {_first_line(e)}") from e
+    reason = f"{type(e).__name__}: {_first_line(e)}"
+    if blocker is not None:
+      tfds_dir = os.path.abspath(os.fspath(data_dir)) if data_dir is not None \
+          else _tfds_default_dir()
+      reason = (f"no prepared copy in {tfds_dir}, and building one needs "
+                f"TensorFlow and a network: {blocker}; TFDS said {reason}")
+    raise not_found(reason) from e
   if not examples:
     raise not_found("the split is empty")
   if prepared_before is False and _tfds_prepared(tfds, name, data_dir):
@@ -428,6 +464,47 @@ def _load_tfds(
   images = images.reshape(len(examples), _IMAGE_SIDE, _IMAGE_SIDE)
   labels = np.array([int(ex["label"]) for ex in examples], dtype=np.int64)
   return _to_arrays(name, images, labels, f"tfds {name} {split}")
+
+
+# Where tensorflow-datasets downloads MNIST, Fashion-MNIST and EMNIST from.
+_DOWNLOAD_HOST = ("storage.googleapis.com", 443)
+_NETWORK_TIMEOUT_S = 3.0
+
+
+def _tfds_default_dir() -> str:
+  """TFDS's data directory when none is given ($TFDS_DATA_DIR or its default)."""
+  return os.path.abspath(os.path.expanduser(
+    os.environ.get("TFDS_DATA_DIR") or "~/tensorflow_datasets"))
+
+
+def _download_blocker() -> str | None:
+  """Why tensorflow-datasets cannot download and build a dataset now, or None.
+
+  TensorFlow must be importable (TFDS's MNIST builders read the IDX files
+  with it) and the download host reachable. The host is tried once, in a
+  thread, for at most `_NETWORK_TIMEOUT_S` seconds (name lookups ignore
+  socket timeouts).
+  """
+  if importlib.util.find_spec("tensorflow") is None:
+    return "TensorFlow is not installed (pip install tensorflow-cpu)"
+  outcome: list[str | None] = []
+
+  def connect() -> None:
+    try:
+      socket.create_connection(_DOWNLOAD_HOST, timeout=_NETWORK_TIMEOUT_S
+                               ).close()
+      outcome.append(None)
+    except OSError as e:
+      outcome.append(f"{type(e).__name__}: {e}")
+
+  probe = threading.Thread(target=connect, daemon=True)
+  probe.start()
+  probe.join(_NETWORK_TIMEOUT_S + 0.5)
+  if outcome and outcome[0] is None:
+    return None
+  reason = outcome[0] if outcome else "timed out"
+  return (f"no network ({_DOWNLOAD_HOST[0]}:{_DOWNLOAD_HOST[1]} cannot be "
+          f"reached: {reason})")
 
 
 def _tfds_prepared(tfds, name: str, data_dir) -> bool | None:
@@ -468,7 +545,7 @@ def _load_covertype(
     if path:
       break
   if path is None:
-    looked = ", ".join(dirs) if dirs else f"nowhere (data_dir and ${ENV_VAR} unset)"
+    looked = _looked(dirs)
     raise DatasetNotFoundError(
       f"covertype {split}: no {COVTYPE_FILE} (or covtype.data) in {looked}; "
       f"download {COVTYPE_URL} into <{ENV_VAR} or data_dir>/covertype/ "

@@ -51,6 +51,10 @@ def cli(args, workdir, module="experiments.train", config="configs/train.py:quic
     ("--config.track.snapshot_every=-1", "error: track.snapshot_every must be"),
     ("--config.foo=1", "error: unknown config field foo"),
     ("--config.optim.foo=1", "error: unknown config field optim.foo"),
+    ("--config.optim.learning_rate=inf",
+     "error: optim.learning_rate must be a finite number > 0, got inf"),
+    ("--config.learning_rate=0.1", "error: unknown config field learning_rate;"
+     " did you mean --config.optim.learning_rate?"),
 ])
 def test_bad_values_give_one_line_and_exit_2(tmp_path, flag, field):
   result = cli([flag, "--noprogress"], tmp_path / "w")
@@ -127,6 +131,7 @@ def test_train_writes_results(tmp_path):
   assert name == "uniform"
   assert len(acc) == 2 and all(0.5 < a <= 1 for a in acc)
   assert results["configs"][0]["num_seeds"] == 2
+  _strict_json(tmp_path / "results.json")
   hist = results["history"]["test_accuracy"]  # [variant][seed][epoch]
   assert results["history_axes"] == ["variant", "seed", "epoch"]
   assert len(hist) == 1 and len(hist[0]) == 2 and len(hist[0][0]) == 2
@@ -168,6 +173,10 @@ def test_compare_trains_every_variant_in_one_program_and_writes_a_table(tmp_path
   table = (tmp_path / "table.txt").read_text()
   assert all(name in table for name in names)
   assert table.strip() in result.stdout
+  # Where everything went, in the output itself.
+  assert f"-> {tmp_path / 'table.txt'}" in result.stdout
+  assert "results.json and results.npz" in result.stdout
+  _strict_json(tmp_path / "results.json")
 
 
 # ---------------------------------------------------------------------------
@@ -262,3 +271,197 @@ def test_interrupted_and_killed_then_resumed_equals_a_full_run(tmp_path):
     resumed = cli(SMALL + ["--resume"], cut)
     assert resumed.returncode == 0, resumed.stderr
   _same_results(cut, tmp_path / "full")
+
+
+# ---------------------------------------------------------------------------
+# Issue 19: SIGTERM (preemption), a busy --workdir, divergence, strict JSON,
+# an empty data folder.
+
+
+def _strict_json(path):
+  """The file parsed as strict JSON: NaN / Infinity tokens are refused."""
+  def refuse(token):
+    raise AssertionError(f"{path} is not strict JSON: it holds {token}")
+  return json.loads(path.read_text(), parse_constant=refuse)
+
+
+def _wait_for(predicate, proc=None, timeout=300):
+  deadline = time.time() + timeout
+  while time.time() < deadline and not predicate():
+    if proc is not None and proc.poll() is not None:
+      break
+    time.sleep(0.02)
+  return predicate()
+
+
+# Eight epochs, a checkpoint every four: a SIGTERM always lands between two.
+PREEMPTED = SMALL[:-1] + ["--config.num_epochs=8",
+                          "--config.checkpoint_every=4", "--noprogress"]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+  if not DATA_DIR:
+    pytest.skip("PSN_DATA_DIR is not set")
+  workdir = tmp_path_factory.mktemp("uninterrupted")
+  full = cli(PREEMPTED, workdir)
+  assert full.returncode == 0, full.stderr
+  return workdir
+
+
+def _terminate(proc, ready, timeout=300):
+  """SIGTERM once `ready()` holds; the exit status and stderr."""
+  _wait_for(ready, proc, timeout)
+  proc.send_signal(signal.SIGTERM)
+  _, err = proc.communicate(timeout=120)
+  return proc.returncode, err
+
+
+def test_sigterm_at_startup_exits_143_and_says_nothing_was_written(tmp_path):
+  proc = cli(SMALL, tmp_path / "w", wait=False, env=NO_DATA)
+  start = time.time()
+  code, err = _terminate(proc, lambda: time.time() - start > 0.3)
+  assert code == 143, err  # 128 + 15: what a scheduler reads as "terminated"
+  line = err.strip().splitlines()[-1]
+  assert line.startswith("terminated (SIGTERM)"), err
+  assert "--resume" not in line and "Traceback" not in err
+
+
+@needs_data
+def test_sigterm_while_compiling_checkpoints_the_first_epoch(tmp_path,
+                                                            uninterrupted):
+  """Preemption during data loading or compilation: the run finishes the
+  epoch in flight, checkpoints it although checkpoint_every is 4, says how to
+  resume and exits 143; the resumed run equals an uninterrupted one."""
+  workdir = tmp_path / "w"
+  lock = workdir / ".lock"
+  proc = cli(PREEMPTED, workdir, wait=False)
+  code, err = _terminate(
+      proc, lambda: lock.is_file() and lock.stat().st_size > 0)
+  assert code == 143, err
+  epochs = _checkpoints(workdir)
+  assert epochs and epochs[-1] < 4, (epochs, err)  # not a regular checkpoint
+  line = err.strip().splitlines()[-1]
+  assert line == (f"terminated (SIGTERM): saved a checkpoint of epoch "
+                  f"{epochs[-1]}; continue with the same command and --resume "
+                  f"--workdir {workdir}"), err
+  assert "Traceback" not in err
+  resumed = cli(PREEMPTED + ["--resume"], workdir)
+  assert resumed.returncode == 0, resumed.stderr
+  _same_results(workdir, uninterrupted)
+
+
+@needs_data
+def test_sigterm_between_checkpoints_saves_the_epoch_in_flight(tmp_path,
+                                                              uninterrupted):
+  workdir = tmp_path / "w"
+  proc = cli(PREEMPTED, workdir, wait=False)
+  code, err = _terminate(proc, lambda: 4 in _checkpoints(workdir))
+  if code == 0:
+    pytest.skip("the run finished before the signal arrived")
+  assert code == 143, err
+  epochs = _checkpoints(workdir)
+  assert 4 < epochs[-1] < 8, (epochs, err)  # what the last 4-epoch one lacked
+  assert err.strip().splitlines()[-1].startswith(
+      f"terminated (SIGTERM): saved a checkpoint of epoch {epochs[-1]};"), err
+  resumed = cli(PREEMPTED + ["--resume"], workdir)
+  assert resumed.returncode == 0, resumed.stderr
+  _same_results(workdir, uninterrupted)
+
+
+@needs_data
+def test_sigterm_past_the_grace_period_exits_at_once(tmp_path):
+  """An epoch that cannot end within $PSN_TERM_GRACE_S: exit 143 at once,
+  naming what there is to resume from."""
+  workdir = tmp_path / "w"
+  lock = workdir / ".lock"
+  proc = cli(PREEMPTED, workdir, wait=False, env={"PSN_TERM_GRACE_S": "0"})
+  code, err = _terminate(
+      proc, lambda: lock.is_file() and lock.stat().st_size > 0)
+  assert code == 143, err
+  line = err.strip().splitlines()[-1]
+  assert line.startswith("terminated (SIGTERM): the epoch in flight did not "
+                         "end within 0 s"), err
+  if _checkpoints(workdir):
+    assert f"with --resume --workdir {workdir}" in line
+  else:
+    assert "no checkpoint was written yet" in line
+
+
+def _hold_lock(workdir):
+  """A process that takes `workdir`'s lock as a run does, then waits."""
+  os.makedirs(workdir, exist_ok=True)
+  proc = subprocess.Popen(
+      [sys.executable, "-c",
+       "import sys, time\nfrom psn_jax import checkpoint\n"
+       "lock = checkpoint.lock_workdir(sys.argv[1])\nprint('locked', "
+       "flush=True)\ntime.sleep(300)", str(workdir)],
+      cwd=ROOT, stdout=subprocess.PIPE, text=True)
+  assert proc.stdout.readline().strip() == "locked"
+  return proc
+
+
+def test_a_busy_workdir_is_refused_at_once(tmp_path):
+  """A second run on a --workdir in use died after 77 s in Orbax; now it is
+  refused in one line, before any data loads, naming the holder."""
+  workdir = tmp_path / "w"
+  holder = _hold_lock(workdir)
+  try:
+    start = time.time()
+    line = _one_line_exit_2(cli(["--noprogress"], workdir, env=NO_DATA))
+    elapsed = time.time() - start
+  finally:
+    holder.kill()
+    holder.wait()
+  assert line.startswith(f"error: --workdir {workdir} is in use by another "
+                         f"run (pid {holder.pid} on "), line
+  assert "wait for it to end or use another --workdir" in line
+  assert elapsed < 5, elapsed
+
+
+def test_a_killed_runs_lock_does_not_block(tmp_path):
+  """SIGKILL leaves the lock file but not the lock (flock dies with its
+  process): the next run goes on (here to the missing data)."""
+  workdir = tmp_path / "w"
+  holder = _hold_lock(workdir)
+  holder.send_signal(signal.SIGKILL)
+  holder.wait()
+  assert (workdir / ".lock").read_text().startswith(f"pid {holder.pid} ")
+  line = _one_line_exit_2(cli(["--noprogress"], workdir, env=NO_DATA))
+  assert "in use" not in line and "mnist train" in line, line
+
+
+@needs_data
+def test_a_diverged_run_is_named_fails_and_writes_strict_json(tmp_path):
+  """A learning rate that overflows: loss NaN from the first epoch. Exit 3
+  after the results are written, one line per diverged seed; results.json
+  marks them and holds no NaN token."""
+  result = cli(TINY + ["--config.num_epochs=1", "--config.num_seeds=2",
+                       "--config.optim.learning_rate=1e30"], tmp_path)
+  assert result.returncode == 3, result.stderr
+  lines = [l for l in result.stderr.splitlines() if l.startswith("error: ")]
+  assert lines == [f"error: diverged: uniform seed {s} (loss not finite from "
+                   "epoch 1; its accuracy is not a result)" for s in (0, 1)]
+  assert "Traceback" not in result.stderr
+  doc = _strict_json(tmp_path / "results.json")
+  assert doc["diverged"] == [{"variant": "uniform", "seed": s, "epoch": 1}
+                             for s in (0, 1)]
+  assert doc["history"]["train_loss"] == [[[None], [None]]]
+
+
+def test_an_empty_data_folder_is_answered_at_once(tmp_path):
+  """TFDS without TensorFlow retried the network for 212 s and left
+  ~/tensorflow_datasets behind."""
+  import importlib.util
+  if importlib.util.find_spec("tensorflow") is not None:
+    pytest.skip("TensorFlow is installed (this checks the case without it)")
+  (tmp_path / "empty").mkdir()
+  (tmp_path / "home").mkdir()
+  start = time.time()
+  line = _one_line_exit_2(cli(["--noprogress"], tmp_path / "w", env={
+      "PSN_DATA_DIR": str(tmp_path / "empty"), "HOME": str(tmp_path / "home"),
+      "TFDS_DATA_DIR": ""}))
+  assert time.time() - start < 30  # startup included; was 212 s
+  assert f"in {tmp_path / 'empty' / 'mnist'}, {tmp_path / 'empty'}," in line
+  assert "TensorFlow is not installed" in line and "network" in line
+  assert not (tmp_path / "home" / "tensorflow_datasets").exists()

@@ -92,6 +92,10 @@ BAD = [
     ("optim.name", "rmsprop", "adam, sgd"),
     ("optim.learning_rate", -1.0, "> 0"),
     ("optim.learning_rate", 0.0, "> 0"),
+    # inf passes every range test but makes the run diverge (issue 19).
+    ("optim.learning_rate", float("inf"), "a finite number > 0"),
+    ("optim.weight_decay", float("inf"), "a finite number >= 0"),
+    ("cv", float("inf"), ">= 0"),
     ("optim.momentum", 1.0, "[0, 1)"),
     ("optim.momentum", -0.1, "[0, 1)"),
     ("optim.nesterov", "no", "True or False"),

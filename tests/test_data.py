@@ -8,6 +8,7 @@ import gzip
 import os
 import struct
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -472,3 +473,35 @@ def test_tfds_output_is_held_back(tmp_path, no_env, capfd, fails):
   out, err = capfd.readouterr()
   assert "Downloading and preparing" not in out + err
   assert "progress" not in err and "dataset_info" not in err
+
+
+def test_empty_data_folder_without_tensorflow_fails_at_once(tmp_path, no_env,
+                                                           monkeypatch):
+  """An empty data folder made TFDS retry the download silently for 212 s
+  (TensorFlow was not even installed) and leave ~/tensorflow_datasets/. Now:
+  one line, at once, naming the folders (absolute), TensorFlow and the
+  network; TFDS is not allowed to download, so it creates nothing."""
+  pytest.importorskip("tensorflow_datasets")
+  import importlib.util
+  find_spec = importlib.util.find_spec
+  monkeypatch.setattr(importlib.util, "find_spec",
+                      lambda name, *a: None if name == "tensorflow"
+                      else find_spec(name, *a))
+  home = tmp_path / "home"
+  home.mkdir()
+  monkeypatch.setenv("HOME", str(home))
+  monkeypatch.delenv("TFDS_DATA_DIR", raising=False)
+  (tmp_path / "empty").mkdir()
+  monkeypatch.chdir(tmp_path)
+  monkeypatch.setenv(data.ENV_VAR, "empty")  # relative, as in the README
+  start = time.monotonic()
+  with pytest.raises(data.DatasetNotFoundError) as excinfo:
+    data.load("mnist", "train")
+  assert time.monotonic() - start < 5
+  _assert_one_line(excinfo, str(tmp_path / "empty" / "mnist"),
+                   "needs TensorFlow and a network",
+                   "TensorFlow is not installed",
+                   f"no prepared copy in {home / 'tensorflow_datasets'}",
+                   f"$PSN_DATA_DIR=empty is relative to the working "
+                   f"directory {tmp_path}")
+  assert not (home / "tensorflow_datasets").exists()

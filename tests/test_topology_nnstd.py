@@ -55,6 +55,38 @@ def test_hand_values_identical_disjoint_empty():
   assert nnstd([e], [_mask([{0}, set()], 3)]).per_layer[0] == pytest.approx(0.5)
 
 
+def test_hand_values_partly_overlapping_input_sets():
+  """Input sets that overlap without one containing the other: here the
+  Jaccard denominator |A u B| differs from max(|A|, |B|), min(|A|, |B|) and
+  |A| + |B|, so a wrong denominator changes every number below."""
+  # Hidden layer, 6 inputs:  a: h0 {0,1,2}, h1 {3,4}, h2 {0,5}
+  #                          b: g0 {3,5},   g1 {1,2,3}, g2 {0,4,5}
+  a0 = _mask([{0, 1, 2}, {3, 4}, {0, 5}], 6)
+  b0 = _mask([{3, 5}, {1, 2, 3}, {0, 4, 5}], 6)
+  # 1 - |A n B| / |A u B|, by hand.
+  cost = [[1.0, 1 - 2 / 4, 1 - 1 / 5],
+          [1 - 1 / 3, 1 - 1 / 4, 1 - 1 / 4],
+          [1 - 1 / 3, 1.0, 1 - 2 / 3]]
+  np.testing.assert_allclose(jaccard_cost(a0, b0), cost, atol=1e-15)
+  # The six matchings cost 25/12, 11/4, 3/2, 23/12, 37/15, 133/60: the
+  # unique minimum pairs h0-g1, h1-g0, h2-g2 (1/2 + 2/3 + 1/3).
+  r = nnstd([a0], [b0], permute_outputs=True)
+  np.testing.assert_array_equal(r.matchings[0], [1, 0, 2])
+  assert r.per_layer[0] == pytest.approx(1.5 / 3, abs=1e-15)
+  # Output layer over the hidden neurons: a: o0 {h0,h1}, o1 {h1,h2};
+  # b: p0 {g1,g2}, p1 {g0}. Relabelled by the matching, b's p0 is {h0,h2}
+  # (J = 1 - 1/3 against {h0,h1}) and p1 is {h1} (1 - 1/2 against {h1,h2}).
+  a1 = _mask([{0, 1}, {1, 2}], 3)
+  b1 = _mask([{1, 2}, {0}], 3)
+  r = nnstd([a0, a1], [b0, b1])
+  np.testing.assert_allclose(r.per_layer, [1 / 2, (2 / 3 + 1 / 2) / 2],
+                             atol=1e-15)
+  assert r.mean == pytest.approx((1 / 2 + 7 / 12) / 2, abs=1e-15)
+  np.testing.assert_array_equal(r.matchings[1], [0, 1])
+  d = nnstd_matrix([[a0, a1], [b0, b1]])
+  np.testing.assert_allclose(d, [[0, 13 / 24], [13 / 24, 0]], atol=1e-15)
+
+
 def test_outputs_identity_unless_permute_outputs():
   rng = np.random.default_rng(0)
   hidden = _distinct_mask(rng, 6, 5)
