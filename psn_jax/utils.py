@@ -37,33 +37,12 @@ def numpy_rng(key: jax.Array) -> np.random.Generator:
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
   """Writes `obj` as strict JSON to `path` atomically (`write_text_atomic`).
 
-  Strict: NaN and infinite floats are written as `null` (Python's `json`
-  would write the tokens `NaN` / `Infinity`, which are not JSON and which
-  strict readers refuse), so every results file of psn-jax parses anywhere.
+  Strict: `obj` goes through `jsonable`, so NaN and infinite floats are
+  written as `null` (Python's `json` would write the tokens `NaN` /
+  `Infinity`, which are not JSON and which strict readers refuse); every
+  results file of psn-jax parses anywhere.
   """
-  write_text_atomic(path, json.dumps(_finite(obj), indent=1,
-                                     default=_to_builtin, allow_nan=False))
-
-
-def _finite(obj: Any) -> Any:
-  """`obj` with every non-finite float (nested in dicts, lists, tuples or
-  NumPy values) replaced by None; other values unchanged."""
-  if isinstance(obj, float) or isinstance(obj, np.floating):
-    return float(obj) if math.isfinite(obj) else None
-  if isinstance(obj, dict):
-    return {k: _finite(v) for k, v in obj.items()}
-  if isinstance(obj, (list, tuple)):
-    return [_finite(v) for v in obj]
-  return obj
-
-
-def _to_builtin(obj: Any) -> Any:
-  """JSON fallback for NumPy / JAX scalars and arrays (non-finite -> None)."""
-  if isinstance(obj, (np.generic,)):
-    return _finite(obj.item())
-  if hasattr(obj, "tolist"):
-    return _finite(np.asarray(obj).tolist())
-  raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+  write_text_atomic(path, json.dumps(jsonable(obj), indent=1, allow_nan=False))
 
 
 def jsonable(x: Any) -> Any:
