@@ -20,8 +20,10 @@ from psn_jax.claims import common as cm
 from psn_jax.claims import verdicts as vd
 from psn_jax.claims.dey import view
 
+# Names of `topology.MEASURES` (nnstd_to_reference: NNSTD of layer 0 to the
+# same seed's `random` masks).
 MEASURES = ("fan_in_cv", "normalized_gap", "lambda_2", "network_lambda_2",
-            "scatter", "scatter_forward", "dead", "nnstd_to_random")
+            "scatter", "scatter_forward", "zero_fan_in", "nnstd_to_reference")
 
 
 def atlas(spec, first, second, ctx) -> dict:

@@ -210,40 +210,18 @@ def result_doc(v: verdicts.Verdict, conv: verdicts.Convergence, *,
 # ---------------------------------------------------------------------------
 # Topology measures of the initial masks, cached per mask content.
 
-# ARPACK on the sparse graph: the same values as a dense eigh (to ~1e-14 here)
-# in ~0.05 s instead of seconds.
-_SOLVER = "sparse"
-
-
 def _measure(layers: list[np.ndarray], which: Sequence[str],
              reference: list[np.ndarray] | None) -> dict[str, float | None]:
+  """`topology.MEASURES[w]` of a network (layer-0 value for per-layer
+  measures); a measure that needs a reference gets `reference`."""
   out: dict[str, float | None] = {}
-  l0 = layers[0]
-  shape = (28, 28) if l0.shape[0] == 784 else None
   for w in which:
-    if w == "fan_in_cv":
-      out[w] = finite(topology.cv(l0.sum(axis=0)))
-    elif w == "dead":
-      out[w] = float(np.count_nonzero(l0.sum(axis=0) == 0))
-    elif w == "normalized_gap":
-      out[w] = finite(topology.spectral_gap(l0, kind="normalized",
-                                            solver=_SOLVER))
-    elif w == "lambda_2":
-      out[w] = finite(topology.algebraic_connectivity(l0, solver=_SOLVER))
-    elif w == "network_lambda_2":
-      out[w] = finite(topology.network_algebraic_connectivity(
-          layers, solver=_SOLVER))
-    elif w in ("scatter", "scatter_forward"):
-      sc = topology.network_scatter(layers, shape, (4, 4))
-      out["scatter"] = finite(sc.value)
-      out["scatter_forward"] = finite(sc.forward[0])
-    elif w == "nnstd_to_random":
-      out[w] = None if reference is None else finite(
-          topology.nnstd(l0, reference[0]).per_layer[0])
-    elif w == "density":
-      out[w] = finite(sum(m.sum() for m in layers) / sum(m.size for m in layers))
-    else:
-      raise ValueError(f"measure must be a known name, got {w!r}")
+    if w not in topology.MEASURES:
+      raise ValueError(f"measure must be one of {sorted(topology.MEASURES)}, "
+                       f"got {w!r}")
+    m = topology.MEASURES[w]
+    ref = reference if getattr(m, "needs_reference", False) else None
+    out[w] = finite(m(layers, reference=ref))
   return out
 
 

@@ -111,8 +111,6 @@ def params_shape(config) -> dict[str, Any]:
 
 
 _FEASIBLE: dict[str, bool] = {}
-MASK_FIELDS = ("sparsity", "distribution", "profile", "cv", "dense_first",
-               "dense_last")
 
 
 def feasible_points(config, points: Sequence[dict[str, Any]]
@@ -133,7 +131,7 @@ def unreachable_points(config, points: Sequence[dict[str, Any]]
 
 
 def _feasible(config, p: dict[str, Any]) -> bool:
-  fields = {f: p.get(f, config.get(f)) for f in MASK_FIELDS}
+  fields = {f: p.get(f, config.get(f)) for f in masks_lib.MASK_FIELDS}
   if p.get("init_masks") or not fields["sparsity"]:
     return True
   shape = params_shape(config)
@@ -188,26 +186,9 @@ def _header(spec: ClaimSpec, mode: str, command: str) -> dict[str, Any]:
 
 def not_run(spec: ClaimSpec, reason: str, command: str, mode: str) -> dict:
   """The claim.json of a claim that could not run here."""
-  return utils_clean({**_header(spec, mode, command), "ours": {"text": "-"},
+  return utils.jsonable({**_header(spec, mode, command), "ours": {"text": "-"},
                       "rows": [], "hardware": {}, "figure": None,
                       "verdict": "not run here", "reason": reason})
-
-
-def utils_clean(x: Any) -> Any:
-  """JSON-ready copy of `x`: str keys, finite floats (NaN/inf -> None)."""
-  if isinstance(x, dict):
-    return {str(k): utils_clean(v) for k, v in x.items()}
-  if isinstance(x, (list, tuple)):
-    return [utils_clean(v) for v in x]
-  if isinstance(x, (bool, str)) or x is None:
-    return x
-  if isinstance(x, (int, np.integer)):
-    return int(x)
-  if isinstance(x, (float, np.floating)):
-    return common.finite(x)
-  if isinstance(x, np.ndarray):
-    return utils_clean(x.tolist())
-  return str(x)
 
 
 def reproduce(spec: ClaimSpec, mode: str, workdir: str, *,
@@ -271,7 +252,7 @@ def reproduce(spec: ClaimSpec, mode: str, workdir: str, *,
   if doc["verdict"] not in verdicts.VERDICTS:
     raise ValueError(f"verdict must be one of {verdicts.VERDICTS}, got "
                      f"{doc['verdict']!r}")
-  doc = utils_clean(doc)
+  doc = utils.jsonable(doc)
   utils.write_json_atomic(path, doc)
   return doc
 
