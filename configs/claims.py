@@ -35,6 +35,7 @@ from psn_jax.claims import bourely
 from psn_jax.claims import dey
 from psn_jax.claims import liu
 from psn_jax.claims import psn
+from psn_jax.claims import psn_placement
 
 MODES = lib.MODES
 # The seed of the one fixed pixel permutation of the locality control.
@@ -275,8 +276,8 @@ def c6_runs(mode: str, root: str = "") -> list[sweep.Run]:
 def c6_stage2(mode: str, first: sweep.SweepResult, root: str
               ) -> list[sweep.Run]:
   """Static runs from RigL's learned masks; only layer 0 differs between the
-  arms (`psn_jax.claims.psn.c6_arm_masks`)."""
-  files = psn.learned_mask_files(first, "rigl_erk", root)
+  arms (`psn_jax.claims.psn_placement.c6_arm_masks`)."""
+  files = psn_placement.learned_mask_files(first, "rigl_erk", root)
   c = base(mode, dataset="fashion_mnist",
            **_pick(mode, {}, {"num_seeds": 4},
                    {"num_epochs": 20, "num_seeds": 10},
@@ -503,7 +504,7 @@ CLAIMS: dict[str, lib.ClaimSpec] = {s.id: s for s in (
         "connectivity is", "placement > variance",
         "layer 0 changed only: placement = rewired - shuffled > 0 and "
         "placement - (shuffled - flat) > 0; one-sided paired t each, alpha "
-        "0.05, effect of interest +0.2 pp", c6_runs, psn.placement,
+        "0.05, effect of interest +0.2 pp", c6_runs, psn_placement.placement,
         stage2=c6_stage2),
     lib.ClaimSpec(
         "L2", "Sparse (even static) MLPs can beat the dense one", _LIU,

@@ -22,7 +22,8 @@ import pytest
 
 from configs import claims as claims_config
 from psn_jax import claims, data, masks, runner, sweep
-from psn_jax.claims import core, liu, psn
+from psn_jax.claims import core, liu
+from psn_jax.claims import psn_placement as c6
 from helpers import tiny_data_dir
 
 DATA = os.environ.get("PSN_DATA_DIR", "/work/shared/data")
@@ -136,8 +137,8 @@ def test_c6_arms_differ_only_in_the_property_under_test():
                        "bias": np.ones(20, bool)},
            "Dense_1": {"kernel": rng.random((20, 10)) < 0.3,
                        "bias": np.ones(10, bool)}}
-  arms = psn.c6_arm_masks(final, "Dense_0", seed=3)
-  assert set(arms) == set(psn.C6_ARMS)
+  arms = c6.c6_arm_masks(final, "Dense_0", seed=3)
+  assert set(arms) == set(c6.C6_ARMS)
   fan = final["Dense_0"]["kernel"].sum(axis=0)
   for name, tree in arms.items():
     assert np.array_equal(tree["Dense_1"]["kernel"], final["Dense_1"]["kernel"])
@@ -254,8 +255,8 @@ def _toy_checks(workdir: str, claim_id: str) -> None:
     matched = next(r for r in rows if "matched_cv_per_layer" in r)
     assert len(matched["matched_cv_per_layer"]) == 2
   elif claim_id == "C6":
-    assert {r.get("arm") for r in rows} >= set(psn.C6_ARMS)
-    assert set(doc["arms_hold_fixed"]) == set(psn.C6_ARMS)
+    assert {r.get("arm") for r in rows} >= set(c6.C6_ARMS)
+    assert set(doc["arms_hold_fixed"]) == set(c6.C6_ARMS)
   elif claim_id == "L3":
     assert [r["epoch"] for r in rows if "epoch" in r] == [0, 1]
     start = rows[0]["w0_vs_others_layer0"]["mean"]

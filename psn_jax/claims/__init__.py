@@ -3,11 +3,12 @@
 * `core`: `ClaimSpec` (the paper's claim, the test stated before the data, the
   runs, the analysis function), `reproduce` (train or resume, analyse, write
   claim.json), modes (`toy`, `quick` = demo, `cpu`, `full`).
-* `verdicts`: the verdict vocabulary and the rules (TOST, Holm, power,
-  convergence, correlation on unit means, fixed effects), pure functions of
-  arrays, tested on simulated null and true effects.
+* `verdicts`: the verdict vocabulary and the rules (equivalence,
+  superiority, non-inferiority, best of arms, correlation on unit means,
+  fixed effects, convergence), pure functions of arrays, tested on simulated
+  null and true effects; `statistics`: paired t, TOST, Holm, power.
 * `common`: reading sweeps by config field, summaries, topology measures.
-* `psn` (C1-C6), `liu` (L2-L4), `dey` (D2, D3), `bourely` (B1-B3), `atlas`.
+* `psn` (C1-C5), `psn_placement` (C6), `liu` (L2-L4), `dey` (D2, D3), `bourely` (B1-B3), `atlas`.
 
 `configs/claims.py` holds the specs (`CLAIMS`); `experiments.reproduce` and
 `experiments.report` are the command lines.
@@ -20,6 +21,8 @@ from psn_jax.claims import core
 from psn_jax.claims import dey
 from psn_jax.claims import liu
 from psn_jax.claims import psn
+from psn_jax.claims import psn_placement
+from psn_jax.claims import statistics
 from psn_jax.claims import verdicts
 from psn_jax.claims.core import CLAIM_FILE
 from psn_jax.claims.core import ClaimSpec
@@ -32,6 +35,6 @@ from psn_jax.claims.core import unreachable_points
 from psn_jax.claims.verdicts import VERDICTS
 
 __all__ = ["atlas", "bourely", "common", "core", "dey", "liu", "psn",
-           "verdicts", "CLAIM_FILE", "ClaimSpec", "MODES", "copy_claim",
+           "psn_placement", "statistics", "verdicts", "CLAIM_FILE", "ClaimSpec", "MODES", "copy_claim",
            "dataset_available", "feasible_points", "reproduce",
            "unreachable_points", "VERDICTS"]

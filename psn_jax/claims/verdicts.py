@@ -34,17 +34,32 @@ against `statsmodels.stats.multitest.multipletests`), t-test power
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 from scipy import stats as sps
 
+from psn_jax.claims.statistics import ALPHA
+from psn_jax.claims.statistics import as_vector
+from psn_jax.claims.statistics import POWER
+from psn_jax.claims.statistics import holm
+from psn_jax.claims.statistics import mde_correlation
+from psn_jax.claims.statistics import mde_equivalence
+from psn_jax.claims.statistics import mde_paired
+from psn_jax.claims.statistics import paired_test
+from psn_jax.claims.statistics import tost
+from psn_jax.claims.statistics import tost_ind
+
+__all__ = ["VERDICTS", "ALPHA", "POWER", "Verdict", "Convergence",
+           "convergence", "superiority", "equivalence_all", "noninferior_any",
+           "best_of", "correlation", "fixed_effect", "combine", "gate",
+           # the statistics, re-exported for the rules' callers
+           "holm", "paired_test", "tost", "tost_ind", "mde_paired",
+           "mde_equivalence", "mde_correlation"]
+
 VERDICTS: tuple[str, ...] = ("reproduced", "partly", "not reproduced",
                              "inconclusive", "not run here", "measured")
-ALPHA = 0.05
-POWER = 0.8
 # The last fifth of the epochs is the convergence window (`convergence`).
 CONVERGENCE_WINDOW = 0.2
 
@@ -61,21 +76,6 @@ class Verdict:
     if self.verdict not in VERDICTS:
       raise ValueError(f"verdict must be one of {VERDICTS}, got "
                        f"{self.verdict!r}")
-
-
-def _finite(x: Any) -> float | None:
-  try:
-    v = float(x)
-  except (TypeError, ValueError):
-    return None
-  return v if math.isfinite(v) else None
-
-
-def _vector(x: Any, name: str) -> np.ndarray:
-  a = np.asarray(x, np.float64).reshape(-1)
-  if a.size < 2 or not np.all(np.isfinite(a)):
-    raise ValueError(f"{name} must hold at least 2 finite values, got {a!r}")
-  return a
 
 
 # ---------------------------------------------------------------------------
@@ -142,98 +142,7 @@ def convergence(curves: Mapping[str, Any], tolerance: float,
 
 
 # ---------------------------------------------------------------------------
-# Power.
-
-
-def mde_paired(sd: float, n: int, alpha: float = ALPHA, power: float = POWER,
-               alternative: str = "two-sided") -> float | None:
-  """Smallest true mean difference a paired t-test finds at `power`.
-
-  Cohen's d from `statsmodels.stats.power.TTestPower.solve_power` times the
-  standard deviation of the paired differences.
-  """
-  if n < 2 or not (sd and math.isfinite(sd)):
-    return None
-  return _cohen_d(int(n), alpha, power, alternative) * sd
-
-
-@functools.lru_cache(maxsize=None)
-def _cohen_d(n: int, alpha: float, power: float, alternative: str) -> float:
-  """Cohen's d a paired t-test of n finds at `power` (a root search: cached)."""
-  from statsmodels.stats.power import TTestPower  # pylint: disable=g-import-not-at-top
-  return float(TTestPower().solve_power(effect_size=None, nobs=n, alpha=alpha,
-                                        power=power, alternative=alternative))
-
-
-def mde_equivalence(sd: float, n: int, alpha: float = ALPHA,
-                    power: float = POWER) -> float | None:
-  """Smallest margin TOST establishes at `power` when the true difference is 0.
-
-  The usual approximation (Chow, Shao & Wang 2008, eq. 3.2.4): margin =
-  (t_{1-alpha, n-1} + t_{1-(1-power)/2, n-1}) * sd / sqrt(n).
-  """
-  if n < 2 or not (sd and math.isfinite(sd)):
-    return None
-  df = n - 1
-  return float((sps.t.ppf(1 - alpha, df) + sps.t.ppf(1 - (1 - power) / 2, df))
-               * sd / math.sqrt(n))
-
-
-def mde_correlation(n: int, alpha: float = ALPHA, power: float = POWER
-                    ) -> float | None:
-  """Smallest |r| a two-sided Pearson test finds at `power` with n points
-  (Fisher z: r = tanh((z_{1-alpha/2} + z_power) / sqrt(n - 3)))."""
-  if n < 4:
-    return None
-  return float(math.tanh((sps.norm.ppf(1 - alpha / 2) + sps.norm.ppf(power))
-                         / math.sqrt(n - 3)))
-
-
-# ---------------------------------------------------------------------------
-# Rules.
-
-
-def holm(pvalues: Sequence[float], alpha: float = ALPHA) -> np.ndarray:
-  """Holm-adjusted p-values (Holm 1979): the k-th smallest p times (m - k + 1),
-  made monotone, capped at 1.
-
-  The same numbers as `statsmodels.stats.multitest.multipletests(...,
-  method="holm")` (tests/test_verdicts.py checks it); written out because
-  that function runs a full `gc.collect()` per call (150 ms with a JAX
-  process's heap), and the rules call it hundreds of times in the tests.
-  """
-  del alpha  # the adjusted p-values do not depend on it
-  p = np.asarray(pvalues, np.float64)
-  m = p.size
-  if m == 0:
-    return p
-  order = np.argsort(p, kind="stable")
-  adjusted = np.minimum(1.0, np.maximum.accumulate(
-      p[order] * (m - np.arange(m))))
-  out = np.empty(m)
-  out[order] = adjusted
-  return out
-
-
-def paired_test(diffs: Any, alpha: float = ALPHA) -> dict[str, Any]:
-  """Mean, std, n, 95% CI, two-sided and one-sided (greater, less) p of a
-  paired difference vector."""
-  d = _vector(diffs, "diffs")
-  n, mean, sd = d.size, float(d.mean()), float(d.std(ddof=1))
-  se = sd / math.sqrt(n)
-  half = float(sps.t.ppf(1 - alpha / 2, n - 1) * se)
-  if se == 0:
-    p2 = 0.0 if mean != 0 else 1.0
-    pg = 0.0 if mean > 0 else 1.0
-    pl = 0.0 if mean < 0 else 1.0
-  else:
-    t = mean / se
-    p2 = float(2 * sps.t.sf(abs(t), n - 1))
-    pg = float(sps.t.sf(t, n - 1))
-    pl = float(sps.t.cdf(t, n - 1))
-  return {"mean": mean, "std": sd, "n": n, "ci95": [mean - half, mean + half],
-          "p": p2, "p_greater": pg, "p_less": pl,
-          "d": mean / sd if sd > 0 else None}
+# Rules (the statistics: `psn_jax.claims.statistics`).
 
 
 def superiority(diffs: Any, effect: float, *, converged: bool,
@@ -263,48 +172,6 @@ def superiority(diffs: Any, effect: float, *, converged: bool,
          "too few seeds for the paper's effect" if not powered else
          "the interval holds both 0 and the paper's effect")
   return Verdict("inconclusive", base + f"; {why}", t)
-
-
-def tost(diffs: Any, margin: float, alpha: float = ALPHA) -> dict[str, Any]:
-  """TOST of |mean(diffs)| < margin (`statsmodels ttost_paired`), with the p
-  that the mean lies beyond +-margin (twice the smaller one-sided p)."""
-  from statsmodels.stats.weightstats import ttost_paired  # pylint: disable=g-import-not-at-top
-  d = _vector(diffs, "diffs")
-  t = paired_test(d, alpha)
-  if t["std"] == 0:
-    p_eq = 0.0 if abs(t["mean"]) < margin else 1.0
-  else:
-    p_eq = float(ttost_paired(d, np.zeros_like(d), -margin, margin)[0])
-  beyond = min(1.0, 2 * min(paired_test(d - margin, alpha)["p_greater"],
-                            paired_test(d + margin, alpha)["p_less"]))
-  t.update(margin=margin, p_equivalence=p_eq, p_beyond_margin=beyond,
-           mde80=mde_equivalence(t["std"], t["n"], alpha))
-  return t
-
-
-def tost_ind(a: Any, b: Any, margin: float, alpha: float = ALPHA
-             ) -> dict[str, Any]:
-  """Welch TOST of |mean(a) - mean(b)| < margin (`statsmodels ttost_ind`),
-  with the p that the difference lies beyond +-margin."""
-  from statsmodels.stats.weightstats import ttost_ind  # pylint: disable=g-import-not-at-top
-  a, b = _vector(a, "a"), _vector(b, "b")
-  diff = float(a.mean() - b.mean())
-  se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
-  if se == 0:
-    p_eq = 0.0 if abs(diff) < margin else 1.0
-    beyond = 0.0 if abs(diff) > margin else 1.0
-  else:
-    p_eq = float(ttost_ind(a, b, -margin, margin, usevar="unequal")[0])
-    up = sps.ttest_ind(a - margin, b, equal_var=False, alternative="greater")
-    down = sps.ttest_ind(a + margin, b, equal_var=False, alternative="less")
-    beyond = min(1.0, 2 * min(float(up.pvalue), float(down.pvalue)))
-  n = min(a.size, b.size)
-  sd = math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
-  # Two groups of n: the paired formula with sd * sqrt(2) (Chow et al. 3.2).
-  mde = mde_equivalence(sd * math.sqrt(2), n, alpha)
-  return {"mean": diff, "std": sd, "n": n, "ci95": [None, None],
-          "margin": margin, "p_equivalence": p_eq, "p_beyond_margin": beyond,
-          "mde80": mde}
 
 
 def equivalence_all(cells: Mapping[str, Any], margin: float, *,
@@ -449,7 +316,7 @@ def correlation(x: Any, y: Any, *, sign: int, converged: bool,
   r) and r has the opposite sign with p < alpha, or its CI excludes the
   paper's r. inconclusive otherwise.
   """
-  x, y = _vector(x, "x"), _vector(y, "y")
+  x, y = as_vector(x, "x"), as_vector(y, "y")
   if x.size != y.size:
     raise ValueError(f"x and y must have equal lengths, got {x.size}, {y.size}")
   n = x.size
