@@ -1,13 +1,15 @@
 """The claims of the four papers as sweeps: one `ClaimSpec` per claim id.
 
-  python -m experiments.reproduce C5 --quick --workdir results/claims
+  python -m experiments.reproduce C5 --mode cpu --workdir runs/claims
 
-Each spec (`CLAIMS[id]`) holds the paper's number or sentence, the runs of the
-sweep for a mode (`toy`: tests, seconds; `quick`: 2 CPU cores, minutes;
+Each spec (`CLAIMS[id]`) holds the paper's number or sentence, the test
+stated before the data, the runs of the sweep for a mode (`toy`: tests,
+seconds; `quick`: a demo on 2 CPU cores, minutes, not a test; `cpu`: the test
+on 2 CPU cores, the papers' architectures, under about 40 minutes a claim;
 `full`: the GPU), an optional second stage built from the first stage's
 results (C5: RigL from the measured equilibrium; C6: static masks from RigL's
-learned fan-ins), and the analysis of `psn_jax.claims` that turns the results
-into a verdict. Claims that share one sweep name it in `sweep` (L3 and L4 are
+learned masks, layer 0 changed only), and the analysis function (one module
+of `psn_jax.claims` per paper) that turns the results into a verdict. Claims that share one sweep name it in `sweep` (L3 and L4 are
 the same ten SET runs; B1, B2 and B3 the same graph-family grid), so running
 the second id reuses the first's training.
 

@@ -1,8 +1,8 @@
 """Reruns one claim of the four seed papers (or several) as a sweep.
 
-  python -m experiments.reproduce C5 --quick --workdir results/claims
+  python -m experiments.reproduce C5 --mode cpu --workdir runs/claims
   python -m experiments.reproduce --all --workdir $OUT/claims        # full, GPU
-  python -m experiments.reproduce L3 L4 B1 B2 B3 --quick --workdir runs/claims
+  python -m experiments.reproduce L3 L4 B1 B2 B3 --mode quick --workdir runs/demo
 
 Ids: C1 C1R C2 C3 C4 C5 C6 L2 L3 L4 D2 D3 B1 B2 B3 atlas (`configs/claims.py`).
 L3 and L4 share one sweep (the ten nearly identical SET starts), as do B1, B2

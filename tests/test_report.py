@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from psn_jax import claims, report, stats
+from psn_jax import report, stats
+from psn_jax.claims import common as claims
 
 
 # -- statistics ------------------------------------------------------------
@@ -121,24 +122,46 @@ def _write(root, claim_id: str, verdict: str, **extra) -> None:
 
 def test_report_fixture_verdicts_missing_and_deterministic(tmp_path):
   results = tmp_path / "claims"
-  _write(results, "C5", "reproduced")
+  _write(results, "C5", "reproduced", mode="cpu", epochs=[20, 20],
+         seeds=[10, 10], mde80=0.12,
+         convergence={"converged": True, "largest_move": 0.05,
+                      "tolerance": 0.16},
+         test="one-sided paired t, alpha 0.05")
   _write(results, "L4", "not reproduced", missing_datasets=["covertype"])
   specs = [_spec("C5"), _spec("L4"), _spec("B3")]
   out = tmp_path / "REPORT.md"
   text = report.render(str(results), specs, str(out), "cmd")
   assert text == report.render(str(results), specs, str(out), "cmd")
   summary = [l for l in text.splitlines() if l.startswith("| ")]
-  assert "| [C5](#c5) | claim C5 | value C5 | ours C5 | **reproduced** | quick |" in summary
-  assert "| B3 | claim B3 | value B3 | - | not run | - |" in summary
-  assert "**not reproduced**" in text
+  assert ("| [C5](#c5) | claim C5 | value C5 | ours C5 | **reproduced** | "
+          "test (CPU) | 20 | 10 | yes (0.05 vs 0.16) | 0.12 |") in summary
+  assert ("| [L4](#l4) | claim L4 | value L4 | ours L4 | **not reproduced** | "
+          "demo, not a test | - | - | - | - |") in summary
+  assert "| B3 | claim B3 | value B3 | - | not run | - | - | - | - | - |" in summary
   assert "- Verdict: **not run**: no `B3/claim.json`" in text
   assert "covertype: data not available here." in text
-  assert "![C5](claims/C5/C5.png)" in text  # relative to REPORT.md
+  assert "- Test (stated before the data): one-sided paired t, alpha 0.05." in text
+  assert "![C5 cpu](claims/C5/C5.png)" in text  # relative to REPORT.md
   assert "p = 0.010 (two-sided)" in text and "95% CI [0.05, 0.27]" in text
   assert "| a | 90.00 +- 0.10 |" in text and "| b | 89.50 |" in text
-  assert "Verdicts: not reproduced: 1, not run: 1, reproduced: 1." in text
+  assert ("Verdicts per mode: cpu (test (CPU)): not run 2, reproduced 1; "
+          "quick (demo, not a test): not reproduced 1, not run 2.") in text
   assert report.verdict_counts({"x": None, "y": {"verdict": "partly"}}) == {
       "not run": 1, "partly": 1}
+
+
+def test_report_rows_per_mode_strongest_first(tmp_path):
+  """Several result folders: one summary row per mode, GPU and CPU tests
+  before the quick demo."""
+  demo, cpu = tmp_path / "demo", tmp_path / "cpu"
+  _write(demo, "C1", "inconclusive")
+  _write(cpu, "C1", "not reproduced", mode="cpu")
+  text = report.render([str(demo), str(cpu)], [_spec("C1")],
+                       str(tmp_path / "R.md"), "cmd")
+  rows = [l for l in text.splitlines() if l.startswith("| [C1]")]
+  assert [r.split(" | ")[5] for r in rows] == ["test (CPU)",
+                                                "demo, not a test"]
+  assert text.index("### C1, test (CPU)") < text.index("### C1, demo, not a test")
 
 
 def test_report_cli_twice_same_file(tmp_path):
