@@ -168,6 +168,7 @@ def main(argv: Sequence[str], body: Callable[[flags.FlagValues], None]) -> None:
     fail(_define_error(e, argv))
   except (flags.Error, ValueError, TypeError) as e:
     fail(_flag_error(e))
+  _refuse_a_busy_workdir(flags.FLAGS)
   load_config(flags.FLAGS)
   if not flags.FLAGS.workdir:
     fail("--workdir is required: a directory for checkpoints and results.json")
@@ -190,6 +191,25 @@ def main(argv: Sequence[str], body: Callable[[flags.FlagValues], None]) -> None:
     fail(e)
   except KeyboardInterrupt:
     interrupt.exit_on_interrupt()
+
+
+def _refuse_a_busy_workdir(flag_values: flags.FlagValues) -> None:
+  """Fails at once if an existing --workdir is locked by a live run.
+
+  Before the config is validated, which imports JAX (seconds on a busy
+  machine): a second run on a busy --workdir is refused within a second.
+  The lock itself is taken later, once everything is checked.
+  """
+  workdir = flag_values.workdir
+  if not workdir or flag_values.process_id != 0 or not os.path.isdir(workdir):
+    return
+  from psn_jax import checkpoint  # pylint: disable=g-import-not-at-top
+  try:
+    checkpoint.lock_workdir(workdir, "--workdir").release()
+  except checkpoint.WorkdirBusyError as e:
+    fail(e)
+  except OSError:
+    pass  # not writable: said in one line after the config checks
 
 
 def _first_line(e: Exception) -> str:
