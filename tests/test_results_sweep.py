@@ -433,6 +433,30 @@ def test_a_resumed_run_never_repeats_an_epoch(data_dir, tmp_path, monkeypatch):
              for seed in variant)
 
 
+@needs_data
+def test_a_stop_request_checkpoints_the_epoch_and_raises(data_dir, tmp_path,
+                                                        monkeypatch):
+  """What SIGTERM does through `psn_jax.preemption`: the epoch in flight is
+  checkpointed although checkpoint_every says otherwise, `Preempted` names
+  it, and a resume ends as the uninterrupted run."""
+  from psn_jax import preemption
+  config = _toy(dataset="mnist", num_epochs=3, checkpoint_every=3)
+  full = runner.run(config, str(tmp_path / "full"), data_dir=data_dir,
+                    progress=False)
+  monkeypatch.setattr(preemption, "requested", lambda: True)
+  with pytest.raises(preemption.Preempted) as excinfo:
+    runner.run(config, str(tmp_path / "w"), data_dir=data_dir, progress=False)
+  monkeypatch.undo()
+  assert excinfo.value.epoch == 1
+  assert excinfo.value.workdir == str(tmp_path / "w")
+  assert checkpoint.saved_epochs(tmp_path / "w") == [1]
+  assert not (tmp_path / "w" / "results.json").exists()
+  resumed = runner.run(config, str(tmp_path / "w"), resume=True,
+                       data_dir=data_dir, progress=False)
+  assert resumed.meta["start_epochs"] == [0, 1]
+  _assert_same_history(resumed.history, full.history)
+
+
 def _hand_results(train_loss):
   """A one-variant, two-seed, three-epoch `Results` with the given losses."""
   loss = np.asarray(train_loss, np.float64).reshape(1, 2, 3)
