@@ -43,11 +43,19 @@ def _families(t: dict) -> dict[str, dict[float, str]]:
   return {k: v for k, v in t.items() if k != "dense"}
 
 
-def _split(by_view: dict[str, vd.Verdict]) -> tuple[vd.Verdict, str]:
-  original = next(v for k, v in by_view.items() if "permuted" not in k)
-  control = "; ".join(f"locality control ({k}): {v.verdict}"
-                      for k, v in by_view.items() if "permuted" in k)
-  return original, control
+def _document(spec, first, ctx, fig, by_view: dict[str, vd.Verdict],
+              rows: list, run_names: list[str], tolerance: float) -> dict:
+  """The claim document: the verdict of the original images, the locality
+  control's verdict beside it."""
+  v = next(x for k, x in by_view.items() if "permuted" not in k)
+  control = "; ".join(f"locality control ({k}): {x.verdict}"
+                      for k, x in by_view.items() if "permuted" in k)
+  reason = v.reason + (f"; {control}" if control else "")
+  return cm.result_doc(vd.Verdict(v.verdict, reason, v.stats),
+                       cm.converged(first, run_names, tolerance), rows=rows,
+                       figure=ctx.figure(spec.id, fig), ours={"text": reason},
+                       locality_control={k: x.verdict for k, x in
+                                         by_view.items()})
 
 
 def families_vs_dense(spec, first, second, ctx) -> dict:
@@ -80,14 +88,8 @@ def families_vs_dense(spec, first, second, ctx) -> dict:
                       ylabel="test accuracy (%, mean +- std)", logx=True,
                       hline=(dd["mean"], dd["std"], "dense"),
                       title=f"B1: {vw} ({conv.epochs} epochs)")
-  v, control = _split(by_view)
-  conv = cm.converged(first, cm.names(first), B1_MARGIN)
-  reason = v.reason + (f"; {control}" if control else "")
-  return cm.result_doc(vd.Verdict(v.verdict, reason, v.stats), conv,
-                       rows=rows, figure=ctx.figure(spec.id, fig),
-                       ours={"text": reason},
-                       locality_control={k: x.verdict for k, x in
-                                         by_view.items()})
+  return _document(spec, first, ctx, fig, by_view, rows, cm.names(first),
+                   B1_MARGIN)
 
 
 def compactness(spec, first, second, ctx) -> dict:
@@ -124,14 +126,8 @@ def compactness(spec, first, second, ctx) -> dict:
                       ylabel="family - Erdos-Renyi (pp, mean +- std)",
                       logx=True, hline=(0.0, None, "Erdos-Renyi"),
                       title=f"B2: {vw} ({conv.epochs} epochs)")
-  v, control = _split(by_view)
-  conv = cm.converged(first, cm.names(first), B2_EFFECT)
-  reason = v.reason + (f"; {control}" if control else "")
-  return cm.result_doc(vd.Verdict(v.verdict, reason, v.stats), conv,
-                       rows=rows, figure=ctx.figure(spec.id, fig),
-                       ours={"text": reason},
-                       locality_control={k: x.verdict for k, x in
-                                         by_view.items()})
+  return _document(spec, first, ctx, fig, by_view, rows, cm.names(first),
+                   B2_EFFECT)
 
 
 def spectral(spec, first, second, ctx) -> dict:
@@ -180,11 +176,5 @@ def spectral(spec, first, second, ctx) -> dict:
              "epochs")
   for ax in axes:
     ax.legend(fontsize=6)
-  v, control = _split(by_view)
-  conv = cm.converged(first, run_names, 0.5)
-  reason = v.reason + (f"; {control}" if control else "")
-  return cm.result_doc(vd.Verdict(v.verdict, reason, v.stats), conv,
-                       rows=rows, figure=ctx.figure(spec.id, fig),
-                       ours={"text": reason},
-                       locality_control={k: x.verdict for k, x in
-                                         by_view.items()})
+  return _document(spec, first, ctx, fig, by_view, rows, run_names,
+                   0.5)

@@ -168,10 +168,9 @@ def superiority(diffs: Any, effect: float, *, converged: bool,
   if converged and powered and shifted["p_less"] < alpha:
     return Verdict("not reproduced", base + "; the paper's effect is excluded",
                    t)
-  why = ("runs not converged" if not converged else
-         "too few seeds for the paper's effect" if not powered else
-         "the interval holds both 0 and the paper's effect")
-  return Verdict("inconclusive", base + f"; {why}", t)
+  return _inconclusive(base, t, converged=converged,
+                       powered=powered, weak="too few seeds for the paper's effect",
+                       open_="the interval holds both 0 and the paper's effect")
 
 
 def equivalence_all(cells: Mapping[str, Any], margin: float, *,
@@ -212,10 +211,9 @@ def equivalence_all(cells: Mapping[str, Any], margin: float, *,
     return Verdict("not reproduced", base, st)
   if eq and not out:
     return gate(Verdict("partly", base, st), converged)
-  why = ("runs not converged" if not converged else
-         "too few seeds for the margin" if not powered else
-         "intervals hold the margin")
-  return Verdict("inconclusive", base + f"; {why}", st)
+  return _inconclusive(base, st, converged=converged,
+                       powered=powered, weak="too few seeds for the margin",
+                       open_="intervals hold the margin")
 
 
 def noninferior_any(cells: Mapping[str, Any], margin: float, *,
@@ -298,10 +296,9 @@ def best_of(arms: Mapping[str, Any], *, converged: bool, effect: float,
                                    for n in names):
     return Verdict("not reproduced", base + f"; every arm below {effect:+g}",
                    st)
-  why = ("runs not converged" if not converged else
-         "too few seeds for the effect" if not powered else
-         "intervals hold the effect")
-  return Verdict("inconclusive", base + f"; {why}", st)
+  return _inconclusive(base, st, converged=converged,
+                       powered=powered, weak="too few seeds for the effect",
+                       open_="intervals hold the effect")
 
 
 def correlation(x: Any, y: Any, *, sign: int, converged: bool,
@@ -344,10 +341,9 @@ def correlation(x: Any, y: Any, *, sign: int, converged: bool,
       paper_r is not None and not lo <= paper_r <= hi)
   if converged and powered and excluded:
     return Verdict("not reproduced", base, st)
-  why = ("runs not converged" if not converged else
-         "too few means for the effect" if not powered else
-         "the interval holds 0")
-  return Verdict("inconclusive", base + f"; {why}", st)
+  return _inconclusive(base, st, converged=converged,
+                       powered=powered, weak="too few means for the effect",
+                       open_="the interval holds 0")
 
 
 def fixed_effect(frame: Any, response: str, measure: str, factor: str, *,
@@ -413,6 +409,15 @@ def combine(parts: Sequence[Verdict], name: str = "parts",
   if any(v == "not reproduced" for v in vs):
     return Verdict("not reproduced", reason, st)
   return Verdict("inconclusive", reason, st)
+
+
+def _inconclusive(base: str, st: Mapping[str, Any], *, converged: bool,
+                  powered: bool, weak: str, open_: str) -> Verdict:
+  """`inconclusive`, saying why: runs still moving, a test too weak for the
+  effect (`weak`), or an interval open to both outcomes (`open_`)."""
+  why = ("runs not converged" if not converged else weak if not powered
+         else open_)
+  return Verdict("inconclusive", base + f"; {why}", st)
 
 
 def gate(v: Verdict, converged: bool) -> Verdict:
