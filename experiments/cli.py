@@ -175,9 +175,10 @@ def main(argv: Sequence[str], body: Callable[[flags.FlagValues], None]) -> None:
   from psn_jax import checkpoint, preemption, sharding, utils
   try:
     utils.make_writable_dir(flags.FLAGS.workdir, "--workdir")
+    # The signal handlers know the run before its lock file says it runs.
+    interrupt.set_run(flags.FLAGS.workdir, flags.FLAGS.progress)
     if flags.FLAGS.process_id == 0:  # one lock per run, not per process
       _LOCKS.append(checkpoint.lock_workdir(flags.FLAGS.workdir, "--workdir"))
-    interrupt.set_run(flags.FLAGS.workdir, flags.FLAGS.progress)
     sharding.initialize_distributed(flags.FLAGS.coordinator_address,
                                     flags.FLAGS.num_processes,
                                     flags.FLAGS.process_id)
@@ -198,18 +199,16 @@ def _refuse_a_busy_workdir(flag_values: flags.FlagValues) -> None:
 
   Before the config is validated, which imports JAX (seconds on a busy
   machine): a second run on a busy --workdir is refused within a second.
-  The lock itself is taken later, once everything is checked.
+  The lock itself is taken later, once everything is checked; this only
+  looks (it creates and writes nothing).
   """
   workdir = flag_values.workdir
-  if not workdir or flag_values.process_id != 0 or not os.path.isdir(workdir):
+  if not workdir or flag_values.process_id != 0:
     return
   from psn_jax import checkpoint  # pylint: disable=g-import-not-at-top
-  try:
-    checkpoint.lock_workdir(workdir, "--workdir").release()
-  except checkpoint.WorkdirBusyError as e:
-    fail(e)
-  except OSError:
-    pass  # not writable: said in one line after the config checks
+  message = checkpoint.busy_message(workdir, "--workdir")
+  if message:
+    fail(message)
 
 
 def _first_line(e: Exception) -> str:

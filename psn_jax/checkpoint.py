@@ -74,6 +74,33 @@ class WorkdirLock:
     self.release()
 
 
+def _busy(workdir: str | os.PathLike, holder: str, what: str) -> str:
+  return (f"{what} {os.fspath(workdir)} is in use by another run"
+          f"{f' ({holder})' if holder else ''}; wait for it to end or use "
+          f"another {what}")
+
+
+def busy_message(workdir: str | os.PathLike,
+                 what: str = "work directory") -> str | None:
+  """The `lock_workdir` refusal if a live run holds `workdir`, else None.
+
+  Only looks: creates and writes nothing (a missing directory or lock file
+  is free), so a command line can ask before its slower checks.
+  """
+  try:
+    fd = os.open(os.path.join(os.fspath(workdir), LOCK_NAME), os.O_RDONLY)
+  except OSError:
+    return None
+  try:
+    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+  except OSError:
+    holder = os.read(fd, 200).decode(errors="replace").strip()
+    return _busy(workdir, holder, what)
+  finally:
+    os.close(fd)  # also drops the shared lock
+  return None
+
+
 def lock_workdir(workdir: str | os.PathLike,
                  what: str = "work directory") -> WorkdirLock:
   """Takes `workdir`'s lock, or refuses at once if a live run holds it.
@@ -102,10 +129,7 @@ def lock_workdir(workdir: str | os.PathLike,
       holder = os.read(fd, 200).decode(errors="replace").strip()
     finally:
       os.close(fd)
-    raise WorkdirBusyError(
-        f"{what} {os.fspath(workdir)} is in use by another run"
-        f"{f' ({holder})' if holder else ''}; wait for it to end or use "
-        f"another {what}") from None
+    raise WorkdirBusyError(_busy(workdir, holder, what)) from None
   now = datetime.datetime.now().isoformat(timespec="seconds")
   os.ftruncate(fd, 0)
   os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {now}\n"

@@ -11,6 +11,8 @@ gives None and another config's fingerprint is refused.
 
 from __future__ import annotations
 
+import os
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -112,3 +114,25 @@ def test_other_config_is_refused(initial, tmp_path):
   other = {**FINGERPRINT, "hidden": [32, 8]}
   with pytest.raises(checkpoint.CheckpointMismatchError, match="hidden"):
     checkpoint.restore_latest(checkpoint.manager(str(tmp_path)), abstract, other)
+
+
+def test_workdir_lock_is_exclusive_and_looking_writes_nothing(tmp_path):
+  """One run per work directory: a second `lock_workdir` (another open file
+  description, as another process has) is refused in one line naming the
+  holder; `busy_message` says the same without creating or writing."""
+  assert checkpoint.busy_message(tmp_path / "absent") is None
+  assert checkpoint.busy_message(tmp_path) is None
+  assert not (tmp_path / checkpoint.LOCK_NAME).exists()
+  with checkpoint.lock_workdir(tmp_path, "--workdir") as lock:
+    holder = (tmp_path / checkpoint.LOCK_NAME).read_text().strip()
+    assert holder.startswith(f"pid {os.getpid()} on ")
+    expected = (f"--workdir {tmp_path} is in use by another run ({holder}); "
+                "wait for it to end or use another --workdir")
+    with pytest.raises(checkpoint.WorkdirBusyError) as excinfo:
+      checkpoint.lock_workdir(tmp_path, "--workdir")
+    assert str(excinfo.value) == expected
+    assert checkpoint.busy_message(tmp_path, "--workdir") == expected
+    assert (tmp_path / checkpoint.LOCK_NAME).read_text().strip() == holder
+  assert lock.path == str(tmp_path / checkpoint.LOCK_NAME)
+  assert checkpoint.busy_message(tmp_path) is None  # released
+  checkpoint.lock_workdir(tmp_path).release()
