@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
     parser.error(str(err))
   mode = args.mode or ("toy" if args.toy else (
       "quick" if args.quick else "full"))
-  from psn_jax import claims
+  from psn_jax import checkpoint, claims
   failed = []
   for spec in specs:
     command = " ".join(["python -m experiments.reproduce", spec.id]
@@ -64,6 +64,12 @@ def main(argv: list[str]) -> int:
       doc = claims.reproduce(spec, mode, args.workdir, data_dir=args.data_dir,
                              command=command, progress=not args.no_progress,
                              train_only=args.train_only)
+    except checkpoint.WorkdirBusyError as err:   # one line, not a traceback
+      print(f"error: {err}", file=sys.stderr)
+      if not args.keep_going:
+        return 2
+      failed.append(spec.id)
+      continue
     except Exception:  # pylint: disable=broad-except
       if not args.keep_going:
         raise

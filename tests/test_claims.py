@@ -312,3 +312,19 @@ def test_every_claim_end_to_end_at_toy_size(ids, toy_data, tmp_path,
     after = json.load(f)
   assert after["verdict"] == before["verdict"] and after["rows"] == before["rows"]
   assert after["wall_time_s"]["train"] == before["wall_time_s"]["train"]
+
+
+def test_a_busy_sweep_folder_is_refused_in_one_line(tmp_path, capsys):
+  """A second reproduce of the same claim (or of a claim sharing its sweep)
+  while one runs is refused at once; another claim's folder is free."""
+  from experiments import reproduce
+  from psn_jax import checkpoint
+  root = tmp_path / "w" / "L3"
+  root.mkdir(parents=True)
+  with checkpoint.lock_workdir(root, "x"):
+    argv = ["reproduce", "L4", "--mode", "toy", "--workdir",
+            str(tmp_path / "w"), "--no-progress"]
+    assert reproduce.main(argv) == 2
+  err = capsys.readouterr().err.strip().splitlines()
+  assert len(err) == 1 and "the sweep folder of L4" in err[0]
+  assert "in use by another run" in err[0]

@@ -27,6 +27,7 @@ from typing import Any, Callable, Sequence
 import jax
 import numpy as np
 
+from psn_jax import checkpoint
 from psn_jax import data as data_lib
 from psn_jax import masks as masks_lib
 from psn_jax import sweep
@@ -219,14 +220,17 @@ def reproduce(spec: ClaimSpec, mode: str, workdir: str, *,
                   mode)
     utils.write_json_atomic(path, doc)
     return doc
-  first = sweep.run(runs, os.path.join(root, "stage1"), data_dir=data_dir,
-                    progress=progress, mask_root=root)
-  second = None
-  if spec.stage2 is not None:
-    runs2, _ = _filter_runs(spec.stage2(mode, first, root), data_dir,
-                            os.path.join(root, "stage2"))
-    second = sweep.run(runs2, os.path.join(root, "stage2"), data_dir=data_dir,
-                       progress=progress, mask_root=root)
+  # One process per sweep folder (claims sharing a sweep share its lock):
+  # a second one is refused at once (checkpoint.WorkdirBusyError).
+  with checkpoint.lock_workdir(root, f"the sweep folder of {spec.id}"):
+    first = sweep.run(runs, os.path.join(root, "stage1"), data_dir=data_dir,
+                      progress=progress, mask_root=root)
+    second = None
+    if spec.stage2 is not None:
+      runs2, _ = _filter_runs(spec.stage2(mode, first, root), data_dir,
+                              os.path.join(root, "stage2"))
+      second = sweep.run(runs2, os.path.join(root, "stage2"),
+                         data_dir=data_dir, progress=progress, mask_root=root)
   if train_only:
     return None
   ctx = common.Context(claim_dir=claim_dir, root=root, missing=missing,
