@@ -46,7 +46,8 @@ def get_config(variant: str = "quick") -> ml_collections.ConfigDict:
   if variant == "quick":
     c.num_seeds = 3
     c.num_epochs = 3
-  # name, sparsity, distribution, profile, cv; sparsity 0 = dense.
+  # name, sparsity, distribution, profile, cv; sparsity 0 = dense. A shorthand
+  # for sweep points, read by psn_jax.config.points_from_variants only.
   c.variants = [
       ("dense", 0.0, "uniform", "uniform", None),
       ("uniform", 0.9, "uniform", "uniform", None),

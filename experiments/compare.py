@@ -2,8 +2,9 @@
 
   python -m experiments.compare --config configs/compare.py:quick --workdir runs/compare
 
-Trains every (variant, seed) pair of `config.variants` in one jitted, vmapped
-program, prints test accuracy mean and std per variant, and writes
+Trains every (variant, seed) pair of `config.variants` (a shorthand for sweep
+points, read by `psn_jax.config.points_from_variants`) in one jitted,
+vmapped program, prints test accuracy mean and std per variant, and writes
 `WORKDIR/results.json`, `WORKDIR/results.npz` and `WORKDIR/table.txt`.
 """
 

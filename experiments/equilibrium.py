@@ -43,15 +43,15 @@ def body(flags) -> None:
     return equilibrium.pool_artifacts(equilibrium.seed_artifacts(
         r.records, r.record_steps, r.fan_ins, r.index(name)))
   stage1 = runner.run(config, os.path.join(workdir, "stage1"), variants=[
-      runner.Variant("erk", config.sparsity, distribution="erk", profile="random"),
-      runner.Variant("uniform", config.sparsity, distribution="uniform",
-                     profile="random")], **common)
+      {"name": "erk", "distribution": "erk", "profile": "random"},
+      {"name": "uniform", "distribution": "uniform", "profile": "random"}],
+                      **common)
   pooled = {name: pool(stage1, name) for name in ("erk", "uniform")}
   equilibrium.save_artifact(os.path.join(workdir, "equilibrium.json"), pooled["erk"])
   cvs = equilibrium.matched_cvs(pooled["erk"])
   stage2 = runner.run(config, os.path.join(workdir, "stage2"), variants=[
-      runner.Variant("lognormal_matched", config.sparsity, distribution="erk",
-                     profile="lognormal", cv=tuple(cvs))], **common)
+      {"name": "lognormal_matched", "distribution": "erk",
+       "profile": "lognormal", "cv": tuple(cvs)}], **common)
   pooled["lognormal_matched"] = pool(stage2, "lognormal_matched")
 
   acc1, acc2 = stage1.accuracy_by_name(), stage2.accuracy_by_name()

@@ -27,10 +27,15 @@ Variants:
 `ValueError` that names the dotted field (`optim.learning_rate`) and the
 allowed values. `diff(a, b)` lists the dotted fields in which two configs
 differ (used to say why a checkpoint cannot be resumed).
+
+An arm of a study is one way, a sweep point (`{"name": ..., field: value}`)
+made into its config by `apply_point`; the compare configs' `variants`
+tuples are a shorthand read in one place, `points_from_variants`.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import numbers
@@ -254,27 +259,104 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _int("track.snapshot_every", t.get("snapshot_every", 0), 0)
   _int("checkpoint_every", c.checkpoint_every, 1)
 
+  if "variants" in c:  # each arm is validated as the config it makes
+    for i, point in enumerate(points_from_variants(c)):
+      try:
+        apply_point(c, point)
+      except ValueError as e:
+        raise ValueError(f"variants[{i}].{e}") from None
+
+
+# ---------------------------------------------------------------------------
+# Arms: sweep points, and the `variants` shorthand.
+
+# The fields of one `variants` tuple, in order (sparsity 0 = dense).
+VARIANT_FIELDS = ("name", "sparsity", "distribution", "profile", "cv")
+
+
+def set_field(config: ml_collections.ConfigDict, field: str,
+              value: Any) -> None:
+  """Sets the dotted `field` of `config` in place (a list becomes a tuple).
+
+  A tuple for a field typed as a number (a per-layer `cv`) replaces the
+  field, so the value's own check (`validate`) judges it.
+
+  Raises:
+    ValueError: an unknown field, or a value the field's type refuses.
+  """
+  *parents, leaf = field.split(".")
+  node = config
+  for p in parents:
+    if p not in node or not isinstance(node[p], ml_collections.ConfigDict):
+      raise ValueError(f"unknown config field {field}")
+    node = node[p]
+  if leaf not in node:
+    raise ValueError(f"unknown config field {field}")
+  value = tuple(value) if isinstance(value, list) else value
+  with node.unlocked():
+    try:
+      node[leaf] = value
+    except TypeError:
+      if not isinstance(value, tuple):
+        _fail(field, f"a {node.get_ref(leaf).get_type().__name__}", value)
+      del node[leaf]
+      node[leaf] = value
+
+
+def apply_point(base: ml_collections.ConfigDict,
+                point: Mapping[str, Any]) -> ml_collections.ConfigDict:
+  """The config of one arm: `base` with the fields of a sweep point set.
+
+  Args:
+    base: the config the arm starts from (unchanged).
+    point: `{dotted field: value}` and an optional `name` (the arm's name,
+      not a field; ignored here).
+
+  Returns:
+    A validated copy of `base` without its `variants` shorthand.
+
+  Raises:
+    ValueError: an unknown field or a bad value (one line naming the field).
+  """
+  c = copy.deepcopy(base)
   if "variants" in c:
-    _variants(c.variants)
+    with c.unlocked():
+      del c["variants"]
+  for field, value in point.items():
+    if field != "name":
+      set_field(c, field, value)
+  validate(c)
+  return c
 
 
-def _variants(variants: Any) -> None:
-  """`configs/compare.py` variants: (name, sparsity, distribution, profile, cv)."""
+def points_from_variants(config: ml_collections.ConfigDict
+                         ) -> list[dict[str, Any]]:
+  """The sweep points of `config.variants`, the one reader of that shorthand.
+
+  `configs/compare.py` writes its arms as `(name, sparsity, distribution,
+  profile, cv)` tuples; each becomes the point `{"name": name, "sparsity":
+  sparsity, ...}` (`VARIANT_FIELDS`), to train with `runner.run(config,
+  workdir, variants=points)` or `sweep.expand(config, points=points)`.
+
+  Raises:
+    ValueError: not a non-empty list of such tuples with unique non-empty
+      names (one line naming `variants[i]`).
+  """
+  variants = config.variants
+  shape = "(" + ", ".join(VARIANT_FIELDS) + ")"
   if not isinstance(variants, (list, tuple)) or not variants:
-    _fail("variants", "a non-empty list of (name, sparsity, distribution, "
-          "profile, cv) tuples", variants)
-  names = []
+    _fail("variants", f"a non-empty list of {shape} tuples", variants)
+  points: list[dict[str, Any]] = []
   for i, v in enumerate(variants):
-    if not isinstance(v, (list, tuple)) or len(v) != 5:
-      _fail(f"variants[{i}]", "a (name, sparsity, distribution, profile, cv) "
-            "tuple", v)
-    name, sparsity, distribution, profile, cv = v
+    if not isinstance(v, (list, tuple)) or len(v) != len(VARIANT_FIELDS):
+      _fail(f"variants[{i}]", f"a {shape} tuple", v)
+    name = v[0]
     if not isinstance(name, str) or not name:
       _fail(f"variants[{i}].name", "a non-empty string", name)
-    if name in names:
+    if any(p["name"] == name for p in points):
       _fail(f"variants[{i}].name", "unique among the variants", name)
-    names.append(name)
-    _mask_fields(f"variants[{i}].", sparsity, distribution, profile, cv)
+    points.append(dict(zip(VARIANT_FIELDS, v)))
+  return points
 
 
 # ---------------------------------------------------------------------------

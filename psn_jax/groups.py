@@ -1,26 +1,27 @@
-"""Groups of runs: which configs share one compiled program, their mask
-variants, seeds, checkpoint fingerprints and saved configs.
+"""Groups of runs: the runs of a study, which configs share one compiled
+program, seeds, checkpoint fingerprints and saved configs.
 
-`psn_jax.runner` (re-exporting every name here) and `psn_jax.sweep` read
-these: two configs train in one program when they differ only in
-`BATCHED_FIELDS` (the mask fields `masks.MASK_FIELDS`, `init_masks` and the
-learning rate, which reach the engine as batched data).
+`expand(base, grid, points)` makes the named runs of a study from sweep
+points, the one way an arm is written (`runner.run(config, workdir,
+variants=points)` and `psn_jax.sweep` call it; `config.variants` tuples
+become points in `config.points_from_variants`). `psn_jax.runner` and
+`psn_jax.sweep` read the rest: two configs train in one program when they
+differ only in `BATCHED_FIELDS` (the mask fields `masks.MASK_FIELDS`,
+`init_masks` and the learning rate, which reach the engine as batched data).
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-from typing import Any, Sequence
+import itertools
+from typing import Any, NamedTuple, Sequence
 
 import ml_collections
 
 from psn_jax import config as config_lib
 from psn_jax import masks as masks_lib
 
-__all__ = ["BATCHED_FIELDS", "Variant", "variants_from_config",
-           "variant_config", "program_key", "seeds_of", "fingerprint",
-           "check_group", "plain_config"]
+__all__ = ["BATCHED_FIELDS", "Run", "expand", "program_key", "seeds_of",
+           "fingerprint", "check_group", "plain_config"]
 
 # Fields that may differ inside one program: they reach the engine as batched
 # data (masks, keys, the learning rate), not as part of the compiled program.
@@ -30,43 +31,62 @@ BATCHED_FIELDS: tuple[str, ...] = masks_lib.MASK_FIELDS + (
 _UNTRACKED_FIELDS: tuple[str, ...] = ("checkpoint_every",)
 
 
-@dataclasses.dataclass(frozen=True)
-class Variant:
-  """One mask configuration: a name and the fields of `masks.MASK_FIELDS`.
-  `sparsity=0` means dense (all-True masks)."""
+class Run(NamedTuple):
+  """One point of a study: its name, its overrides and its full config."""
 
   name: str
-  sparsity: float
-  distribution: str = "uniform"
-  profile: str = "uniform"
-  cv: Any = None
-  dense_first: bool = False
-  dense_last: bool = False
+  overrides: dict[str, Any]
+  config: ml_collections.ConfigDict
 
 
-def variants_from_config(config: ml_collections.ConfigDict) -> list[Variant]:
-  """The `Variant`s of a config's `variants` list of (name, sparsity,
-  distribution, profile, cv) tuples (`configs/compare.py`), with the config's
-  `dense_first` / `dense_last`."""
-  return [Variant(name=n, sparsity=s, distribution=d, profile=p, cv=cv,
-                  dense_first=config.dense_first, dense_last=config.dense_last)
-          for n, s, d, p, cv in config.variants]
+def _label(value: Any) -> str:
+  if isinstance(value, (list, tuple)):
+    return "-".join(_label(v) for v in value)
+  return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def variant_config(config: ml_collections.ConfigDict,
-                   variant: Variant) -> ml_collections.ConfigDict:
-  """`config` with the mask fields of `variant`."""
-  c = copy.deepcopy(config)
-  with c.unlocked():
-    for field in masks_lib.MASK_FIELDS:
-      value = getattr(variant, field)
-      if isinstance(value, (list, tuple)):  # per-layer cv: not a float field
-        del c[field]
-        value = tuple(value)
-      c[field] = value
-    if "variants" in c:
-      del c["variants"]
-  return c
+def expand(base: ml_collections.ConfigDict,
+           grid: Sequence[tuple[str, Sequence[Any]]] = (),
+           points: Sequence[dict[str, Any]] = ()) -> list[Run]:
+  """The runs of a study: the product of `grid`, times each of `points`.
+
+  Args:
+    base: the config every run starts from.
+    grid: `(dotted field, values)` pairs; every combination is a run.
+    points: sweep points, override dicts (`{field: value}`), each combined
+      with every grid combination (a list of named topologies, say). A point
+      may set `name`, the run's name part; otherwise names come from the
+      values.
+
+  Returns:
+    The runs, named `field=value,...` (or by the points' `name`), each with a
+    validated config (`config.apply_point`).
+
+  Raises:
+    ValueError: an unknown field, a bad value (one line naming the field) or
+      two runs with the same name.
+  """
+  fields = [f for f, _ in grid]
+  combos = list(itertools.product(*[list(v) for _, v in grid])) or [()]
+  runs, seen = [], set()
+  for combo in combos:
+    for point in (list(points) or [{}]):
+      point = dict(point)
+      label = point.pop("name", None)
+      overrides = dict(zip(fields, combo), **point)
+      config = config_lib.apply_point(base, overrides)
+      parts = [f"{f.split('.')[-1]}={_label(v)}" for f, v in zip(fields, combo)]
+      if label is not None:
+        parts.append(str(label))
+      elif point:
+        parts += [f"{f.split('.')[-1]}={_label(v)}" for f, v in point.items()]
+      name = ",".join(parts) or "base"
+      if name in seen:
+        raise ValueError(f"runs must have unique names; {name!r} repeats "
+                         f"(give the points a 'name')")
+      seen.add(name)
+      runs.append(Run(name, overrides, config))
+  return runs
 
 
 def program_key(config: ml_collections.ConfigDict) -> str:

@@ -68,8 +68,7 @@ PROFILES: tuple[str, ...] = tuple(SOURCES)
 PSN_PROFILES: tuple[str, ...] = profiles.FAMILIES
 
 # The config fields that say which masks a run starts from (`from_config`):
-# the one list the runner (`BATCHED_FIELDS`, `variant_config`) and the config
-# validation read.
+# the one list the runner (`BATCHED_FIELDS`) and the config validation read.
 MASK_FIELDS: tuple[str, ...] = ("sparsity", "distribution", "profile", "cv",
                                 "dense_first", "dense_last")
 

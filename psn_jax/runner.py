@@ -7,12 +7,13 @@ and learning rate, which are batched data) in one jitted, vmapped program: one
 `train_epoch` call per epoch, a tqdm bar, an Orbax checkpoint every
 `checkpoint_every` epochs, mask snapshots every `track.snapshot_every` epochs,
 and a `psn_jax.results.Results` saved atomically at the end. `run(config,
-workdir, variants=...)` is the same for one config and its mask variants.
+workdir, variants=points)` is the same for one config and its arms, written
+as sweep points (`groups.expand`).
 
 The steps are separate functions (`load_data`, `build_masks`, `run_group`'s
 loop, `collect`), so a sweep (`psn_jax.sweep`) loads each dataset once. Which
-configs share a program (`program_key`, `BATCHED_FIELDS`), mask variants and
-fingerprints are `psn_jax.groups`, re-exported here.
+configs share a program (`program_key`, `BATCHED_FIELDS`), the runs of a
+study (`expand`) and fingerprints are `psn_jax.groups`, re-exported here.
 """
 
 from __future__ import annotations
@@ -39,15 +40,15 @@ from psn_jax import results as results_lib
 from psn_jax import sharding
 from psn_jax import train as train_lib
 from psn_jax import utils
+# The name experiments/cli.py calls: config.variants as sweep points.
+from psn_jax.config import points_from_variants as variants_from_config  # noqa: F401
 from psn_jax.groups import BATCHED_FIELDS  # noqa: F401  (re-exported)
-from psn_jax.groups import Variant
 from psn_jax.groups import check_group
+from psn_jax.groups import expand
 from psn_jax.groups import fingerprint
 from psn_jax.groups import plain_config
 from psn_jax.groups import program_key  # noqa: F401  (re-exported)
 from psn_jax.groups import seeds_of
-from psn_jax.groups import variant_config
-from psn_jax.groups import variants_from_config  # noqa: F401  (re-exported)
 
 _PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "orbax-checkpoint",
              "psn-jax")
@@ -106,16 +107,17 @@ def build_masks(config: ml_collections.ConfigDict, params_shape: Any,
 
 
 def run(config: ml_collections.ConfigDict, workdir: str, *,
-        variants: Sequence[Variant] | None = None, resume: bool = False,
-        data_dir: str | None = None, progress: bool = True
-        ) -> results_lib.Results:
-  """Trains `config` (or each of its mask `variants`) over its seeds.
+        variants: Sequence[dict[str, Any]] | None = None,
+        resume: bool = False, data_dir: str | None = None,
+        progress: bool = True) -> results_lib.Results:
+  """Trains `config` (or each of its arms) over its seeds, in one program.
 
   Args:
     config: a `psn_jax.config.get_config()` ConfigDict.
     workdir: where checkpoints, snapshots and the results files go.
-    variants: mask variants sharing the program; default the config's own
-      (named after its profile).
+    variants: the arms as sweep points (`{"name": "erk", "distribution":
+      "erk"}`, `groups.expand`) differing only in `BATCHED_FIELDS`; default
+      the config itself (named after its profile).
     resume: continue from the latest checkpoint in `workdir`.
     data_dir: dataset folder (else `$PSN_DATA_DIR`, then tensorflow-datasets).
     progress: show a tqdm bar.
@@ -127,8 +129,10 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
     configs = [config]
     names = [config.profile if config.sparsity else "dense"]
   else:
-    configs = [variant_config(config, v) for v in variants]
-    names = [v.name for v in variants]
+    if not variants:
+      raise ValueError("variants must be None or a non-empty list, got []")
+    runs = expand(config, points=variants)
+    configs, names = [r.config for r in runs], [r.name for r in runs]
   return run_group(configs, names, workdir, resume=resume, data_dir=data_dir,
                    progress=progress)
 

@@ -1,10 +1,13 @@
 """Studies as sweeps over any config field, grouped into shared programs.
 
 A study is a grid: datasets x widths x sparsities x topologies x optimizers x
-seeds. `expand(base, grid, points)` turns a base config and overrides of ANY
-dotted field into named runs; `plan(runs)` groups the runs that can share one
-compiled program (equal `runner.program_key`: same shapes and static settings;
-masks, seeds and learning rates are batched data); `run(...)` trains each
+seeds. `expand(base, grid, points)` (`psn_jax.groups`) turns a base config and
+overrides of ANY dotted field into named runs (a *point* is one arm,
+`{"name": ..., field: value}`, the one way an arm is written;
+`points_from_variants` reads the compare configs' `variants` shorthand);
+`plan(runs)` groups the runs that can share one compiled program (equal
+`runner.program_key`: same shapes and static settings; masks, seeds and
+learning rates are batched data); `run(...)` trains each
 group as one vmapped program with its own checkpoints under
 `workdir/groups/gNN`, skips groups that finished, resumes a group that was
 killed, and writes one table, `workdir/results.csv`: one row per (run, seed,
@@ -20,8 +23,6 @@ study, and the metrics.
 
 from __future__ import annotations
 
-import copy
-import itertools
 import json
 import os
 from typing import Any, Iterable, NamedTuple, Sequence
@@ -34,18 +35,15 @@ from psn_jax import config as config_lib
 from psn_jax import results as results_lib
 from psn_jax import runner
 from psn_jax import utils
+from psn_jax.config import points_from_variants  # noqa: F401  (re-exported)
+from psn_jax.config import set_field  # noqa: F401  (re-exported)
+from psn_jax.groups import Run
+from psn_jax.groups import expand  # noqa: F401  (re-exported)
 
-__all__ = ["Run", "Group", "SweepResult", "set_field", "expand", "plan", "run"]
+__all__ = ["Run", "Group", "SweepResult", "set_field", "expand", "plan", "run",
+           "points_from_variants"]
 
 TABLE_NAME = "results.csv"
-
-
-class Run(NamedTuple):
-  """One point of a study: its name, its overrides and its full config."""
-
-  name: str
-  overrides: dict[str, Any]
-  config: ml_collections.ConfigDict
 
 
 class Group(NamedTuple):
@@ -60,73 +58,6 @@ class SweepResult(NamedTuple):
 
   table: Any
   groups: dict[str, results_lib.Results]
-
-
-def set_field(config: ml_collections.ConfigDict, field: str,
-              value: Any) -> None:
-  """Sets the dotted `field` of `config` in place; unknown fields are refused."""
-  *parents, leaf = field.split(".")
-  node = config
-  for p in parents:
-    if p not in node or not isinstance(node[p], ml_collections.ConfigDict):
-      raise ValueError(f"unknown config field {field}")
-    node = node[p]
-  if leaf not in node:
-    raise ValueError(f"unknown config field {field}")
-  with node.unlocked():
-    node[leaf] = tuple(value) if isinstance(value, list) else value
-
-
-def _label(value: Any) -> str:
-  if isinstance(value, (list, tuple)):
-    return "-".join(_label(v) for v in value)
-  return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def expand(base: ml_collections.ConfigDict,
-           grid: Sequence[tuple[str, Sequence[Any]]] = (),
-           points: Sequence[dict[str, Any]] = ()) -> list[Run]:
-  """The runs of a study: the product of `grid`, times each of `points`.
-
-  Args:
-    base: the config every run starts from.
-    grid: `(dotted field, values)` pairs; every combination is a run.
-    points: override dicts (`{field: value}`), each combined with every grid
-      combination (a list of named topologies, say). A point may set `name`,
-      the run's name part; otherwise names come from the values.
-
-  Returns:
-    The runs, named `field=value,...` (or by the points' `name`), each with a
-    validated config.
-
-  Raises:
-    ValueError: an unknown field, a bad value (one line naming the field) or
-      two runs with the same name.
-  """
-  fields = [f for f, _ in grid]
-  combos = list(itertools.product(*[list(v) for _, v in grid])) or [()]
-  runs, seen = [], set()
-  for combo in combos:
-    for point in (list(points) or [{}]):
-      point = dict(point)
-      label = point.pop("name", None)
-      overrides = dict(zip(fields, combo), **point)
-      config = copy.deepcopy(base)
-      for field, value in overrides.items():
-        set_field(config, field, value)
-      config_lib.validate(config)
-      parts = [f"{f.split('.')[-1]}={_label(v)}" for f, v in zip(fields, combo)]
-      if label is not None:
-        parts.append(str(label))
-      elif point:
-        parts += [f"{f.split('.')[-1]}={_label(v)}" for f, v in point.items()]
-      name = ",".join(parts) or "base"
-      if name in seen:
-        raise ValueError(f"runs must have unique names; {name!r} repeats "
-                         f"(give the points a 'name')")
-      seen.add(name)
-      runs.append(Run(name, overrides, config))
-  return runs
 
 
 def plan(runs: Sequence[Run]) -> list[Group]:

@@ -164,6 +164,41 @@ def test_bad_compare_variant_names_its_index():
                   ("a", 0.9, "erk", "uniform", None)]
   with pytest.raises(ValueError, match=r"^variants\[1\]\.name must be unique"):
     config_lib.validate(c)
+  with c.unlocked():
+    c.variants = [("a", "0.9", "uniform", "uniform", None)]
+  with pytest.raises(ValueError, match=r"^variants\[0\]\.sparsity must be a "
+                     r"float, got '0.9'$"):
+    config_lib.validate(c)
+
+
+def test_variants_are_a_shorthand_for_sweep_points():
+  """`config.variants` tuples become sweep points in one place; the runs they
+  make are the base config with the arm's fields set, in the same field
+  order (saved configs and checkpoint fingerprints unchanged)."""
+  from psn_jax import sweep  # pylint: disable=g-import-not-at-top
+  sys.path.insert(0, ROOT)
+  try:
+    from configs import compare
+  finally:
+    sys.path.remove(ROOT)
+  c = compare.get_config("quick")
+  points = config_lib.points_from_variants(c)
+  assert points[3] == {"name": "erk", "sparsity": 0.9, "distribution": "erk",
+                       "profile": "random", "cv": None}
+  base = config_lib.flatten(c)
+  del base["variants"]
+  runs = sweep.expand(c, points=points)
+  assert [r.name for r in runs] == [v[0] for v in c.variants]
+  for run, v in zip(runs, c.variants):
+    flat = config_lib.flatten(run.config)
+    assert list(flat) == list(base)
+    assert flat == dict(base, **dict(zip(config_lib.VARIANT_FIELDS[1:], v[1:])))
+  # A per-layer cv replaces the float field; its values are still checked.
+  per_layer = config_lib.apply_point(c, {"profile": "lognormal",
+                                         "cv": [0.5, 1.0]})
+  assert per_layer.cv == (0.5, 1.0)
+  with pytest.raises(ValueError, match=r"^cv\[1\] must be"):
+    config_lib.apply_point(c, {"cv": [0.5, -1.0]})
 
 
 def test_diff_names_only_the_differing_dotted_fields():

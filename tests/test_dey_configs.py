@@ -10,6 +10,7 @@ from psn_jax import config as config_lib
 from psn_jax import data
 from psn_jax import masks as masks_lib
 from psn_jax import runner
+from psn_jax import sweep
 from psn_jax import topology
 from psn_jax import train as train_lib
 
@@ -21,9 +22,9 @@ def _masks(variant, seed=0):
   spec = train_lib.DataSpec(1000, n_in, data.num_classes(c.dataset))
   params = train_lib.make_train(c, spec).params_shape
   out = {}
-  for v in runner.variants_from_config(c):
-    m = runner.build_masks(runner.variant_config(c, v), params, [seed])
-    out[v.name] = [k[0] for _, k in masks_lib.named_kernels(m)]
+  for run in sweep.expand(c, points=config_lib.points_from_variants(c)):
+    m = runner.build_masks(run.config, params, [seed])
+    out[run.name] = [k[0] for _, k in masks_lib.named_kernels(m)]
   return out
 
 

@@ -5,7 +5,6 @@ are one list, and the old name `dey_windowed` still loads."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 import sys
@@ -133,8 +132,7 @@ def test_one_list_of_mask_fields():
   assert masks.MASK_FIELDS == ("sparsity", "distribution", "profile", "cv",
                                "dense_first", "dense_last")
   assert runner.BATCHED_FIELDS[:len(masks.MASK_FIELDS)] == masks.MASK_FIELDS
-  assert tuple(f.name for f in dataclasses.fields(runner.Variant)) == (
-      ("name",) + masks.MASK_FIELDS)
+  assert set(config_lib.VARIANT_FIELDS) - {"name"} <= set(masks.MASK_FIELDS)
   c = config_lib.get_config("quick")
   c.hidden = (8,)
   params = {"Dense_0": {"kernel": jax.ShapeDtypeStruct((12, 8), jnp.float32),
@@ -142,14 +140,15 @@ def test_one_list_of_mask_fields():
             "Dense_1": {"kernel": jax.ShapeDtypeStruct((8, 3), jnp.float32),
                         "bias": jax.ShapeDtypeStruct((3,), jnp.float32)}}
   key = train.mask_key(4)
-  v = runner.Variant("v", 0.75, "erk", "lognormal", 1.0, False, True)
-  cv = runner.variant_config(c, v)
+  point = dict(zip(("name",) + masks.MASK_FIELDS,
+                   ("v", 0.75, "erk", "lognormal", 1.0, False, True)))
+  cv = config_lib.apply_point(c, point)
   got = masks.from_config(cv, params, key)
   want = masks.make_masks(key, params, sparsity=0.75, distribution="erk",
                           profile="lognormal", cv=1.0, dense_last=True)
   for a, b in zip(masks.layer_masks(got), masks.layer_masks(want)):
     np.testing.assert_array_equal(a, b)
-  dense = masks.from_config(runner.variant_config(c, runner.Variant("d", 0.0)),
+  dense = masks.from_config(config_lib.apply_point(c, {"sparsity": 0.0}),
                             params, key)
   assert all(np.all(m) for m in jax.tree.leaves(dense))
   stacked = runner.build_masks(cv, params, [4, 5])

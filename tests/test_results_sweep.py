@@ -228,8 +228,9 @@ def _scale_checkpoint_params(config, workdir, data_dir, factor):
 def test_results_round_trip_and_dataframe(data_dir, tmp_path):
   config = _toy(dataset="mnist")
   config.track.snapshot_every = 1
-  variants = [runner.Variant("random", 0.9, profile="random"),
-              runner.Variant("lognormal", 0.8, profile="lognormal", cv=1.0)]
+  variants = [{"name": "random", "sparsity": 0.9, "profile": "random"},
+              {"name": "lognormal", "sparsity": 0.8, "profile": "lognormal",
+               "cv": 1.0}]
   res = runner.run(config, str(tmp_path), variants=variants, data_dir=data_dir,
                    progress=False)
   loaded = results_lib.Results.load(str(tmp_path))
@@ -262,8 +263,8 @@ def test_results_round_trip_and_dataframe(data_dir, tmp_path):
   for v, variant in enumerate(variants):
     for i, seed in enumerate(loaded.seeds):
       expected = masks_lib.make_masks(
-          train_lib.mask_key(seed), params, sparsity=variant.sparsity,
-          profile=variant.profile, cv=variant.cv)
+          train_lib.mask_key(seed), params, sparsity=variant["sparsity"],
+          profile=variant["profile"], cv=variant.get("cv"))
       first = loaded.mask_snapshot(v, i, 0)
       for layer, k in masks_lib.named_kernels(expected):
         np.testing.assert_array_equal(first[layer]["kernel"], k)

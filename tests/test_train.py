@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from configs import train as train_config
+from psn_jax import config as config_lib
 from psn_jax import masks as masks_lib
 from psn_jax import runner
 from psn_jax import train as train_lib
@@ -56,8 +57,7 @@ def build(config, data, seeds, sparsity=0.7, profile="uniform"):
   spec = train_lib.DataSpec(data.x_train.shape[0], data.x_train.shape[1], 3)
   engine = train_lib.make_train(config, spec)
   masks = runner.build_masks(
-      runner.variant_config(config, runner.Variant(profile, sparsity,
-                                                   profile=profile)),
+      config_lib.apply_point(config, {"sparsity": sparsity, "profile": profile}),
       engine.params_shape, seeds)
   keys = jnp.stack([train_lib.seed_key(s) for s in seeds])
   return engine, keys, masks
@@ -210,7 +210,8 @@ def test_mnist_dense_and_90_percent_sparse_accuracy(tmp_path):
   config.dataset = "mnist"
   config.num_seeds = 1
   config.num_epochs = 3
-  variants = [runner.Variant("dense", 0.0), runner.Variant("uniform", 0.9)]
+  variants = [{"name": "dense", "sparsity": 0.0},
+              {"name": "uniform", "sparsity": 0.9, "profile": "uniform"}]
   results = runner.run(config, str(tmp_path), variants=variants,
                        progress=False)
   acc = results.accuracy_by_name()
@@ -236,9 +237,9 @@ def test_rigl_from_erk_on_mnist_is_within_1_5_percent_of_dense(tmp_path):
   config.dataset = "mnist"
   config.num_seeds = 1
   config.dst.algorithm = "rigl"
-  variants = [runner.Variant("dense", 0.0),
-              runner.Variant("rigl_erk", 0.9, distribution="erk",
-                             profile="random")]
+  variants = [{"name": "dense", "sparsity": 0.0},
+              {"name": "rigl_erk", "sparsity": 0.9, "distribution": "erk",
+               "profile": "random"}]
   results = runner.run(config, str(tmp_path), variants=variants, progress=False)
   acc = results.accuracy_by_name()
   assert acc["dense"][0] - acc["rigl_erk"][0] < 0.015, acc
