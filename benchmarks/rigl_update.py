@@ -23,12 +23,17 @@ the values). Times, each jitted on its own and vmapped over S seeds (median of
 from __future__ import annotations
 
 import argparse
+import atexit
+import importlib.util
 import json
 import os
 import platform
+import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import types
 
@@ -87,17 +92,69 @@ def _grads(model, params, masks, x, y):
 
 
 def load_baseline(rev: str):
-  """`psn_jax/dst.py` as of git revision `rev` (or a .py file), as a module."""
+  """`psn_jax.dst` as of git revision `rev` (or a .py file), as a module.
+
+  Before the split (ac9a1eb) it is one file, `psn_jax/dst.py`; after it a
+  package, `psn_jax/dst/`, whose files import each other as `psn_jax.dst.*`:
+  they are written to a temporary folder as a package of their own (those
+  imports renamed to it), so the current `psn_jax.dst` stays what it is.
+
+  Raises:
+    SystemExit: `rev` is neither a .py file nor a revision holding either
+      layout (one line on stderr, status 2).
+  """
+  alias = "dst_" + re.sub(r"\W", "_", os.path.basename(rev))
   if rev.endswith(".py"):
     with open(rev) as f:
-      source = f.read()
+      sources = {None: f.read()}
   else:
-    source = subprocess.run(["git", "show", f"{rev}:psn_jax/dst.py"], check=True,
-                            capture_output=True, text=True).stdout
-  module = types.ModuleType(f"dst_{os.path.basename(rev).replace('.', '_')}")
-  sys.modules[module.__name__] = module   # dataclasses look the module up
-  exec(compile(source, f"dst@{rev}", "exec"), module.__dict__)  # pylint: disable=exec-used
+    sources = _dst_sources(rev)
+  if None in sources:  # one module
+    module = types.ModuleType(alias)
+    sys.modules[alias] = module   # dataclasses look the module up
+    exec(compile(sources[None], f"dst@{rev}", "exec"), module.__dict__)  # pylint: disable=exec-used
+    return module
+  folder = os.path.join(tempfile.mkdtemp(prefix="dst_baseline_"), alias)
+  atexit.register(shutil.rmtree, os.path.dirname(folder), True)
+  os.makedirs(folder)
+  for name, source in sources.items():
+    with open(os.path.join(folder, name), "w") as f:
+      f.write(re.sub(r"\bpsn_jax\.dst\b", alias, source))
+  spec = importlib.util.spec_from_file_location(
+      alias, os.path.join(folder, "__init__.py"),
+      submodule_search_locations=[folder])
+  module = importlib.util.module_from_spec(spec)
+  sys.modules[alias] = module
+  spec.loader.exec_module(module)
   return module
+
+
+def _refuse(message: str) -> None:
+  print(f"error: {message}", file=sys.stderr)
+  sys.exit(2)
+
+
+def _git(*args: str) -> str | None:
+  proc = subprocess.run(["git", *args], capture_output=True, text=True,
+                        check=False)
+  return proc.stdout if proc.returncode == 0 else None
+
+
+def _dst_sources(rev: str) -> dict:
+  """{None: source} of `psn_jax/dst.py` at `rev`, else {file name: source}
+  of the package `psn_jax/dst/`; refuses anything else in one line."""
+  if _git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}") is None:
+    _refuse(f"--baseline {rev}: not a git revision of this repository or a "
+            f".py file")
+  single = _git("show", f"{rev}:psn_jax/dst.py")
+  if single is not None:
+    return {None: single}
+  listing = _git("ls-tree", "--name-only", rev, "psn_jax/dst/") or ""
+  files = [p for p in listing.split() if p.endswith(".py")]
+  if "psn_jax/dst/__init__.py" not in files:
+    _refuse(f"--baseline {rev}: has neither psn_jax/dst.py nor "
+            f"psn_jax/dst/__init__.py, so no rigl_update to time")
+  return {os.path.basename(p): _git("show", f"{rev}:{p}") for p in files}
 
 
 def measure(n_seeds: int, hidden: tuple[int, ...], reps: int,
@@ -149,10 +206,14 @@ def measure(n_seeds: int, hidden: tuple[int, ...], reps: int,
 
   out = {"S": n_seeds, "hidden": list(hidden)}
   if baseline is not None:
+    # The baseline's own settings class: its fields may differ from today's.
+    base_cfg = baseline.DSTConfig(algorithm="rigl", delta_t=100, t_end=10_000,
+                                  drop_fraction=0.3, drop_schedule="cosine")
+
     @jax.jit
     @jax.vmap
     def rigl_base(k, m, p, g, s):
-      return baseline.rigl_update(k, jnp.int32(100), m, p, g, s, cfg)
+      return baseline.rigl_update(k, jnp.int32(100), m, p, g, s, base_cfg)
 
     args = (keys, masks, params, grads, state)
     same = jax.tree.map(lambda a, b: bool(jnp.array_equal(a, b)),
@@ -195,8 +256,10 @@ def main() -> None:
   parser.add_argument("--delta_t", type=int, default=100)
   parser.add_argument("--label", default="", help="a tag stored with the rows")
   parser.add_argument("--baseline", default=None,
-                      help="git revision whose dst.rigl_update is timed alongside "
-                      "(interleaved) and checked for identical output")
+                      help="git revision (before or after psn_jax/dst.py became "
+                      "the package psn_jax/dst/) or .py file whose "
+                      "dst.rigl_update is timed alongside (interleaved) and "
+                      "checked for identical output")
   parser.add_argument("--digit_bits", default="",
                       help="comma-separated bits per pass of the selection to time "
                       "(default: the backend's setting)")
