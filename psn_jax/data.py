@@ -594,6 +594,7 @@ def _read_covtype(path: str) -> np.ndarray:
     raise DatasetCorruptError(f"{path}: columns 11..54 must be 0/1")
   return table
 
+
 def pixel_permutation(n_features: int, seed: int) -> np.ndarray:
   """One fixed permutation of `n_features` input features (a locality control).
 
