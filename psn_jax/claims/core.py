@@ -262,8 +262,9 @@ def reproduce(spec: ClaimSpec, mode: str, workdir: str, *,
 
 
 def copy_claim(src_dir: str, dst_dir: str) -> None:
-  """Copies a claim's folder (claim.json, figure, results.csv) elsewhere."""
+  """Copies a claim's folder (claim.json, figure, results.csv) elsewhere;
+  hidden files (the sweep folder's `.lock`) stay."""
   os.makedirs(dst_dir, exist_ok=True)
   for f in os.listdir(src_dir):
-    if os.path.isfile(os.path.join(src_dir, f)):
+    if os.path.isfile(os.path.join(src_dir, f)) and not f.startswith("."):
       shutil.copy2(os.path.join(src_dir, f), os.path.join(dst_dir, f))
