@@ -52,20 +52,16 @@ failure raises `DatasetNotFoundError`; messages give folders as absolute
 paths (a relative `$PSN_DATA_DIR` is relative to the working directory). A file that is present but malformed raises
 `DatasetCorruptError`. Nothing ever falls back to random data, and nothing is
 cached between calls.
+
+The TFDS fallback lives in `psn_jax.data_tfds` and the Forest Cover reader in
+`psn_jax.covertype`; this module holds the names, the IDX files and `load`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import gzip
-import importlib.util
-import io
-import logging
 import os
-import socket
 import struct
-import sys
-import threading
 import zlib
 
 import numpy as np
@@ -79,7 +75,7 @@ _EMNIST_CLASSES = {
   "balanced": 47, "byclass": 62, "bymerge": 47, "digits": 10, "letters": 26,
   "mnist": 10,
 }
-_IMAGE_SIDE = 28
+IMAGE_SIDE = 28
 
 DATASETS: tuple[str, ...] = (
   "mnist",
@@ -149,7 +145,7 @@ def input_dim(name: str) -> int:
     return COVTYPE_FEATURES
   if name.startswith("morse"):
     return morse.FRAME_LEN
-  return _IMAGE_SIDE * _IMAGE_SIDE
+  return IMAGE_SIDE * IMAGE_SIDE
 
 
 def splits(name: str) -> tuple[str, ...]:
@@ -189,7 +185,8 @@ def load(
     )
     return generated[split]
   if name == "covertype":
-    return _load_covertype(split, data_dir)
+    from psn_jax import covertype  # pylint: disable=g-import-not-at-top
+    return covertype.load(split, data_dir)
   return _load_images(name, split, data_dir)
 
 
@@ -205,7 +202,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
       payload whose size differs from the product of the dimensions.
   """
   path = os.fspath(path)
-  raw = _read_bytes(path)
+  raw = read_bytes(path)
   if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
     raise DatasetCorruptError(
       f"{path}: not an IDX file (magic bytes {raw[:4].hex() or 'none'}, "
@@ -233,7 +230,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
   return np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims)
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
   """The first line of an exception's message, for one-line error messages."""
   text = str(error).strip()
   return text.splitlines()[0] if text else type(error).__name__
@@ -257,7 +254,7 @@ def _roots(data_dir: str | os.PathLike | None) -> list[str]:
   return roots
 
 
-def _looked(dirs: list[str]) -> str:
+def looked(dirs: list[str]) -> str:
   """The searched folders for a message, with a note on a relative
   $PSN_DATA_DIR (it is read from the working directory, which in a notebook
   is the notebook's folder)."""
@@ -271,7 +268,7 @@ def _looked(dirs: list[str]) -> str:
   return text
 
 
-def _search_dirs(name: str, data_dir: str | os.PathLike | None) -> list[str]:
+def search_dirs(name: str, data_dir: str | os.PathLike | None) -> list[str]:
   """Candidate directories for dataset `name`, in search order, deduplicated."""
   if name.startswith("emnist/"):
     subdirs = ["emnist", os.path.join("emnist", "gzip"), ""]
@@ -286,7 +283,7 @@ def _search_dirs(name: str, data_dir: str | os.PathLike | None) -> list[str]:
   return dirs
 
 
-def _in_dir(directory: str, filename: str) -> str | None:
+def in_dir(directory: str, filename: str) -> str | None:
   """`<directory>/<filename>.gz` or `<directory>/<filename>`, if either exists."""
   for candidate in (filename + ".gz", filename):
     path = os.path.join(directory, candidate)
@@ -295,7 +292,7 @@ def _in_dir(directory: str, filename: str) -> str | None:
   return None
 
 
-def _read_bytes(path: str) -> bytes:
+def read_bytes(path: str) -> bytes:
   """A file's content, decompressed when it starts with the gzip magic."""
   try:
     with open(path, "rb") as f:
@@ -321,13 +318,13 @@ def _load_images(
 ) -> tuple[np.ndarray, np.ndarray]:
   """MNIST, Fashion-MNIST, EMNIST: IDX files if found, else TFDS."""
   files = _image_files(name, split)
-  dirs = _search_dirs(name, data_dir)
+  dirs = search_dirs(name, data_dir)
   for d in dirs:
-    found = [_in_dir(d, f) for f in files]
+    found = [in_dir(d, f) for f in files]
     if all(found):
       images, labels = read_idx(found[0]), read_idx(found[1])
       where = f"{found[0]} / {found[1]}"
-      if images.ndim != 3 or images.shape[1:] != (_IMAGE_SIDE, _IMAGE_SIDE):
+      if images.ndim != 3 or images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
         raise DatasetCorruptError(
           f"{found[0]}: images must have shape (n, 28, 28), got {images.shape}"
         )
@@ -336,7 +333,7 @@ def _load_images(
           f"{where}: expected uint8 images and 1-D uint8 labels, got "
           f"{images.dtype} and {labels.ndim}-D {labels.dtype}"
         )
-      return _to_arrays(name, images, labels, where)
+      return to_arrays(name, images, labels, where)
     if any(found):
       present = next(p for p in found if p)
       missing = files[found.index(None)]
@@ -344,10 +341,11 @@ def _load_images(
         f"{name} {split}: {d} has {os.path.basename(present)} but not "
         f"{missing}[.gz]; put both files there"
       )
-  return _load_tfds(name, split, data_dir, files, dirs)
+  from psn_jax import data_tfds  # pylint: disable=g-import-not-at-top
+  return data_tfds.load_tfds(name, split, data_dir, files, dirs)
 
 
-def _to_arrays(
+def to_arrays(
   name: str, images: np.ndarray, labels: np.ndarray, where: str
 ) -> tuple[np.ndarray, np.ndarray]:
   """uint8 (n, 28, 28) images and raw labels -> the arrays `load` returns.
@@ -372,227 +370,6 @@ def _to_arrays(
       f"[{y.min() + offset}, {y.max() + offset}]"
     )
   return x, y
-
-
-# Import names of modules TFDS may need -> the pip package to install.
-_PIP_NAMES = {
-  "importlib_resources": "importlib-resources",
-  "tensorflow": "tensorflow-cpu",
-  "tensorflow_datasets": "tensorflow-datasets",
-  "array_record": "array-record",
-}
-
-
-def _missing_module(error: BaseException) -> str | None:
-  """The top-level module whose absence caused `error` (or its causes)."""
-  seen = 0
-  while error is not None and seen < 10:
-    if isinstance(error, ImportError) and getattr(error, "name", None):
-      return error.name.split(".")[0]
-    error = error.__cause__ or error.__context__
-    seen += 1
-  return None
-
-
-def _load_tfds(
-  name: str,
-  split: str,
-  data_dir: str | os.PathLike | None,
-  files: tuple[str, str],
-  dirs: list[str],
-) -> tuple[np.ndarray, np.ndarray]:
-  """Reads `name` with tensorflow-datasets; any failure -> DatasetNotFoundError.
-
-  TFDS's own output (its "Downloading and preparing" banner, progress bars,
-  absl warnings) is held back: on failure the error says what happened; when
-  TFDS really downloaded and prepared the dataset, one line on stderr says so.
-  """
-  looked = _looked(dirs)
-  hint = (f"set {ENV_VAR} or data_dir to a folder with those files, or let "
-          "tensorflow-datasets download it (needs network access, and "
-          "tensorflow to build the MNIST family)")
-
-  def not_found(reason: str) -> DatasetNotFoundError:
-    return DatasetNotFoundError(
-      f"{name} {split}: no {files[0]}[.gz] and {files[1]}[.gz] in {looked}, and "
-      f"tensorflow-datasets failed ({reason}); {hint}"
-    )
-
-  def import_failed(e: BaseException) -> DatasetNotFoundError:
-    module = _missing_module(e)
-    if module is None:
-      return not_found(f"{type(e).__name__}: {_first_line(e)}")
-    package = _PIP_NAMES.get(module, module)
-    return not_found(f"it needs the module {module}, which is not installed: "
-                     f"pip install {package}")
-
-  try:
-    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-  except ImportError as e:
-    raise import_failed(e) from e
-  # Without TensorFlow or a network TFDS cannot build the dataset; it would
-  # retry the download for minutes. Then only a prepared copy is read.
-  blocker = _download_blocker()
-  prepared_before = _tfds_prepared(tfds, name, data_dir)
-  try:
-    with _quiet():
-      source = tfds.data_source(
-        name,
-        split=split,
-        data_dir=None if data_dir is None else os.fspath(data_dir),
-        download=blocker is None,
-        builder_kwargs={"file_format": "array_record"},
-      )
-      examples = [source[i] for i in range(len(source))]
-  except ImportError as e:
-    raise import_failed(e) from e
-  except Exception as e:  # pylint: disable=broad-except
-    if _missing_module(e) is not None:
-      raise import_failed(e) from e
-    reason = f"{type(e).__name__}: {_first_line(e)}"
-    if blocker is not None:
-      tfds_dir = os.path.abspath(os.fspath(data_dir)) if data_dir is not None \
-          else _tfds_default_dir()
-      reason = (f"no prepared copy in {tfds_dir}, and building one needs "
-                f"TensorFlow and a network: {blocker}; TFDS said {reason}")
-    raise not_found(reason) from e
-  if not examples:
-    raise not_found("the split is empty")
-  if prepared_before is False and _tfds_prepared(tfds, name, data_dir):
-    print(f"tensorflow-datasets downloaded and prepared {name}", file=sys.stderr)
-  images = np.stack([np.asarray(ex["image"], dtype=np.uint8) for ex in examples])
-  images = images.reshape(len(examples), _IMAGE_SIDE, _IMAGE_SIDE)
-  labels = np.array([int(ex["label"]) for ex in examples], dtype=np.int64)
-  return _to_arrays(name, images, labels, f"tfds {name} {split}")
-
-
-# Where tensorflow-datasets downloads MNIST, Fashion-MNIST and EMNIST from.
-_DOWNLOAD_HOST = ("storage.googleapis.com", 443)
-_NETWORK_TIMEOUT_S = 3.0
-
-
-def _tfds_default_dir() -> str:
-  """TFDS's data directory when none is given ($TFDS_DATA_DIR or its default)."""
-  return os.path.abspath(os.path.expanduser(
-    os.environ.get("TFDS_DATA_DIR") or "~/tensorflow_datasets"))
-
-
-def _download_blocker() -> str | None:
-  """Why tensorflow-datasets cannot download and build a dataset now, or None.
-
-  TensorFlow must be importable (TFDS's MNIST builders read the IDX files
-  with it) and the download host reachable. The host is tried once, in a
-  thread, for at most `_NETWORK_TIMEOUT_S` seconds (name lookups ignore
-  socket timeouts).
-  """
-  if importlib.util.find_spec("tensorflow") is None:
-    return "TensorFlow is not installed (pip install tensorflow-cpu)"
-  outcome: list[str | None] = []
-
-  def connect() -> None:
-    try:
-      socket.create_connection(_DOWNLOAD_HOST, timeout=_NETWORK_TIMEOUT_S
-                               ).close()
-      outcome.append(None)
-    except OSError as e:
-      outcome.append(f"{type(e).__name__}: {e}")
-
-  probe = threading.Thread(target=connect, daemon=True)
-  probe.start()
-  probe.join(_NETWORK_TIMEOUT_S + 0.5)
-  if outcome and outcome[0] is None:
-    return None
-  reason = outcome[0] if outcome else "timed out"
-  return (f"no network ({_DOWNLOAD_HOST[0]}:{_DOWNLOAD_HOST[1]} cannot be "
-          f"reached: {reason})")
-
-
-def _tfds_prepared(tfds, name: str, data_dir) -> bool | None:
-  """Whether TFDS has `name` prepared in `data_dir` (None: cannot tell)."""
-  try:
-    with _quiet():
-      builder = tfds.builder(
-        name, data_dir=None if data_dir is None else os.fspath(data_dir))
-      return bool(builder.is_prepared())
-  except Exception:  # pylint: disable=broad-except
-    return None
-
-
-@contextlib.contextmanager
-def _quiet():
-  """Holds back stdout, stderr and absl/TFDS log records below ERROR."""
-  loggers = [logging.getLogger(n) for n in ("absl", "tensorflow_datasets")]
-  levels = [lg.level for lg in loggers]
-  for lg in loggers:
-    lg.setLevel(logging.ERROR)
-  try:
-    with contextlib.redirect_stdout(io.StringIO()), \
-        contextlib.redirect_stderr(io.StringIO()):
-      yield
-  finally:
-    for lg, level in zip(loggers, levels):
-      lg.setLevel(level)
-
-
-def _load_covertype(
-  split: str, data_dir: str | os.PathLike | None
-) -> tuple[np.ndarray, np.ndarray]:
-  """UCI Forest Cover Type: file only, fixed seeded split (see the module)."""
-  dirs = _search_dirs("covertype", data_dir)
-  path = None
-  for d in dirs:
-    path = _in_dir(d, COVTYPE_FILE[: -len(".gz")])
-    if path:
-      break
-  if path is None:
-    looked = _looked(dirs)
-    raise DatasetNotFoundError(
-      f"covertype {split}: no {COVTYPE_FILE} (or covtype.data) in {looked}; "
-      f"download {COVTYPE_URL} into <{ENV_VAR} or data_dir>/covertype/ "
-      "(tensorflow-datasets has no covertype dataset)"
-    )
-  table = _read_covtype(path)
-  n = table.shape[0]
-  order = np.random.default_rng(COVTYPE_SPLIT_SEED).permutation(n)
-  n_train = 4 * n // 5
-  train_rows = order[:n_train]
-  rows = train_rows if split == "train" else order[n_train:]
-  c = COVTYPE_CONTINUOUS
-  train_cont = table[train_rows, :c].astype(np.float64)
-  mean = train_cont.mean(axis=0)
-  std = train_cont.std(axis=0)
-  std = np.where(std > 0, std, 1.0)
-  x = table[rows, :COVTYPE_FEATURES].astype(np.float32)
-  x[:, :c] = ((table[rows, :c] - mean) / std).astype(np.float32)
-  y = (table[rows, COVTYPE_FEATURES] - 1).astype(np.int32)
-  return x, y
-
-
-def _read_covtype(path: str) -> np.ndarray:
-  """Parses and validates covtype.data: int rows of 54 features and a label."""
-  raw = _read_bytes(path)
-  try:
-    table = np.loadtxt(
-      io.StringIO(raw.decode("ascii")), delimiter=",", dtype=np.int32, ndmin=2
-    )
-  except (ValueError, UnicodeDecodeError) as e:
-    raise DatasetCorruptError(
-      f"{path}: not comma-separated integers ({_first_line(e)})"
-    ) from e
-  cols = COVTYPE_FEATURES + 1
-  if table.shape[0] < 2 or table.shape[1] != cols:
-    raise DatasetCorruptError(
-      f"{path}: expected rows of {cols} integers, got shape {table.shape}"
-    )
-  label = table[:, COVTYPE_FEATURES]
-  if label.min() < 1 or label.max() > 7:
-    raise DatasetCorruptError(
-      f"{path}: labels must be in 1..7, got {label.min()}..{label.max()}"
-    )
-  binary = table[:, COVTYPE_CONTINUOUS:COVTYPE_FEATURES]
-  if binary.min() < 0 or binary.max() > 1:
-    raise DatasetCorruptError(f"{path}: columns 11..54 must be 0/1")
-  return table
 
 
 def pixel_permutation(n_features: int, seed: int) -> np.ndarray:
