@@ -33,7 +33,18 @@ import signal
 import sys
 import threading
 
-from psn_jax import preemption
+
+def _early_interrupt(*_: object) -> None:
+  os.write(2, b"interrupted before the run started: nothing was written\n")
+  os._exit(130)  # pylint: disable=protected-access
+
+
+# Ctrl-C while the imports below load (psn_jax's import scans its package,
+# seconds on a loaded machine): exit 130 with the line, not a traceback. The
+# full handler replaces this one at the end of the module.
+signal.signal(signal.SIGINT, _early_interrupt)
+
+from psn_jax import preemption  # noqa: E402  pylint: disable=g-import-not-at-top
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_TERMINATED = 143   # 128 + SIGTERM

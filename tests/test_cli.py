@@ -226,8 +226,11 @@ def test_ctrl_c_before_the_first_checkpoint_exits_130(tmp_path):
   if _checkpoints(workdir):  # a very fast machine got past epoch 1
     assert "--resume" in line
   else:
-    assert "no checkpoint was written yet" in line and "--resume" not in \
-        line.replace("without --resume", "")
+    # Under load the signal may land before the run registered its workdir:
+    # either way nothing promises a checkpoint to resume from.
+    assert ("no checkpoint was written yet" in line
+            or "before the run started: nothing was written" in line), line
+    assert "--resume" not in line.replace("without --resume", "")
 
 
 def _same_results(got_dir, expected_dir):
