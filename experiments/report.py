@@ -21,7 +21,7 @@ def main(argv: list[str]) -> int:
   from psn_jax import report, utils
   parser = argparse.ArgumentParser(prog="python -m experiments.report",
                                    description=__doc__.split("\n")[0])
-  parser.add_argument("--results", nargs="+", default=["results/claims"],
+  parser.add_argument("--results", nargs="+", default=["results/claims_cpu"],
                       help="folders holding <id>/claim.json (several: one "
                       "summary row per claim and mode)")
   parser.add_argument("--out", default="results/REPORT.md")
