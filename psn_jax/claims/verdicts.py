@@ -173,6 +173,19 @@ def superiority(diffs: Any, effect: float, *, converged: bool,
                        open_="the interval holds both 0 and the paper's effect")
 
 
+def _holm_columns(rows: Mapping[str, dict], keys: Sequence[str],
+                  alpha: float) -> list[list[str]]:
+  """Holm-adjusts each p-value column `key` over the cells (stored as
+  `key + "_holm"` in each row) and returns, per key, the cells below alpha."""
+  names = list(rows)
+  out = []
+  for key in keys:
+    for n, p in zip(names, holm([rows[n][key] for n in names], alpha)):
+      rows[n][f"{key}_holm"] = float(p)
+    out.append([n for n in names if rows[n][f"{key}_holm"] < alpha])
+  return out
+
+
 def equivalence_all(cells: Mapping[str, Any], margin: float, *,
                     converged: bool, alpha: float = ALPHA,
                     what: str = "gap", paired: bool = True) -> Verdict:
@@ -190,12 +203,7 @@ def equivalence_all(cells: Mapping[str, Any], margin: float, *,
     raise ValueError("cells must name at least one cell")
   rows = {n: (tost(cells[n], margin, alpha) if paired else
               tost_ind(*cells[n], margin, alpha)) for n in names}
-  p_eq = holm([rows[n]["p_equivalence"] for n in names], alpha)
-  p_out = holm([rows[n]["p_beyond_margin"] for n in names], alpha)
-  for n, pe, po in zip(names, p_eq, p_out):
-    rows[n].update(p_equivalence_holm=float(pe), p_beyond_margin_holm=float(po))
-  eq = [n for n in names if rows[n]["p_equivalence_holm"] < alpha]
-  out = [n for n in names if rows[n]["p_beyond_margin_holm"] < alpha]
+  eq, out = _holm_columns(rows, ("p_equivalence", "p_beyond_margin"), alpha)
   worst = max(names, key=lambda n: rows[n]["mean"])
   mdes = [rows[n]["mde80"] for n in names if rows[n]["mde80"] is not None]
   mde = max(mdes) if mdes else None
@@ -237,12 +245,7 @@ def noninferior_any(cells: Mapping[str, Any], margin: float, *,
     t.update(p_noninferior=shifted["p_less"], p_inferior=shifted["p_greater"],
              mde80=mde_paired(t["std"], t["n"], alpha, alternative="larger"))
     rows[n] = t
-  p_ok = holm([rows[n]["p_noninferior"] for n in names], alpha)
-  p_bad = holm([rows[n]["p_inferior"] for n in names], alpha)
-  for n, po, pb in zip(names, p_ok, p_bad):
-    rows[n].update(p_noninferior_holm=float(po), p_inferior_holm=float(pb))
-  ok = [n for n in names if rows[n]["p_noninferior_holm"] < alpha]
-  bad = [n for n in names if rows[n]["p_inferior_holm"] < alpha]
+  ok, bad = _holm_columns(rows, ("p_noninferior", "p_inferior"), alpha)
   best = min(names, key=lambda n: rows[n]["mean"])
   st = {"cells": rows, "margin": margin, "alpha": alpha, "noninferior": ok,
         "inferior": bad, "mde80": rows[best]["mde80"],
