@@ -242,7 +242,10 @@ def convergence(spec, first, second, ctx) -> dict:
   the spread between starts. Convergence: each start's CV record moves by
   < 0.05 over the last fifth of the records. Needs a hub start."""
   (res,) = list(first.groups.values())
-  layers = [l for l in res.layers if res.records.get(l)]
+  # Sparse layers only: a dense layer's fan-ins are equal in every arm, and
+  # its zero-variance "equivalence" would count as evidence.
+  layers = [l for l in res.layers if res.records.get(l)
+            and not res.mask_snapshot(0, 0, 0)[l]["kernel"].all()]
   ref = next(v for v, n in enumerate(res.names)
              if res.configs[v]["profile"] == "random")
   cells, rows, curves = {}, [], {}
