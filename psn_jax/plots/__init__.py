@@ -1,13 +1,8 @@
 """Plots for profiles, masks, NNSTD, RigL fan-in evolution, gradients, accuracy.
 
 Every function draws on the `ax` it is given, or on a new figure, and returns
-the Axes. Where figures are shown, in a Jupyter or Colab kernel or in an
-interactive pyplot session (`plt.ion()`, IPython's `%matplotlib`), a new
-figure is made by `pyplot.figure`, so the notebook displays it at the end of
-the cell like any pyplot figure (and the inline backend closes it then).
-Elsewhere (command lines, scripts, tests) it is a standalone
-`matplotlib.figure.Figure` with an Agg canvas: no pyplot state, headless, no
-figure leaks. Nothing calls `plt.show`; `save` writes a figure atomically.
+the Axes; where figures are shown (notebooks) and where not (command lines,
+tests) is decided in one place, `figures` (see its docstring).
 
 Modules: `figures` (new figures and axes, `save`), `fan_ins` (profiles and
 histograms), `mask_plots` (masks, NNSTD heatmaps), `runs` (RigL fan-in
