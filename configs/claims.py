@@ -34,6 +34,7 @@ from psn_jax import masks as masks_lib
 from psn_jax import sweep
 from psn_jax.claims import atlas as atlas_lib
 from psn_jax.claims import bourely
+from psn_jax.claims import bourely_speed
 from psn_jax.claims import dey
 from psn_jax.claims import liu
 from psn_jax.claims import psn
@@ -420,6 +421,12 @@ def b_runs(mode: str, root: str = "") -> list[sweep.Run]:
   return runs
 
 
+def no_runs(mode: str, root: str = "") -> list[sweep.Run]:
+  """A claim that trains nothing (B4 times inference): no sweep."""
+  _check_mode(mode)
+  return []
+
+
 # ---------------------------------------------------------------------------
 # The atlas (ours).
 
@@ -562,6 +569,15 @@ CLAIMS: dict[str, lib.ClaimSpec] = {s.id: s for s in (
         "OLS accuracy ~ C(density) + measure on (family, density) means, for "
         "the normalized gap and lambda_2; slope > 0, alpha 0.05",
         b_runs, bourely.spectral, sweep="B"),
+    lib.ClaimSpec(
+        "B4", "Sparse execution gives speed-ups and compression", _BOU,
+        "sparse topologies provide compression of the models learned and "
+        "speed-ups of computations", "speed-up and compression",
+        "inference time of sparse execution (gather by fan-in, BCOO) vs "
+        "masked dense over densities 50-99.9% per width; 100 ln(t_dense / "
+        "t_sparse) per paired repeat, one-sided paired t, Holm over (layout, "
+        "density) cells, alpha 0.05; every width -> reproduced",
+        no_runs, lambda *a: {}, benchmark=bourely_speed.speed),
     lib.ClaimSpec(
         "atlas", "Atlas: which topology measure predicts accuracy", "ours",
         "no paper: PSN says none of the variance, Bourely the spectrum, Dey "

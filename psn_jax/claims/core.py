@@ -62,6 +62,9 @@ class ClaimSpec:
     datasets: datasets the claim would use on a machine that has them all.
     unreachable: `unreachable(mode) -> names` of cells no mask source can
       build at the claim's shapes (reported, not trained), or None.
+    benchmark: for a claim that trains nothing (B4 times inference):
+      `benchmark(spec, mode, ctx) -> dict` (see `common.result_doc`) replaces
+      the sweep and `analysis`; `runs` is then not called. None otherwise.
   """
 
   id: str
@@ -76,6 +79,7 @@ class ClaimSpec:
   sweep: str | None = None
   datasets: tuple[str, ...] = ()
   unreachable: Callable[[str], list[str]] | None = None
+  benchmark: Callable[..., dict] | None = None
 
 
 def dataset_available(name: str, data_dir: str | None = None) -> bool:
@@ -212,6 +216,9 @@ def reproduce(spec: ClaimSpec, mode: str, workdir: str, *,
   claim_dir = os.path.join(workdir, spec.id)
   os.makedirs(claim_dir, exist_ok=True)
   os.makedirs(root, exist_ok=True)
+  if spec.benchmark is not None:
+    return _benchmark(spec, mode, root, claim_dir, command, train_only, t0,
+                      progress)
   runs, missing = _filter_runs(spec.runs(mode, root), data_dir,
                                os.path.join(root, "stage1"))
   path = os.path.join(claim_dir, CLAIM_FILE)
@@ -259,6 +266,29 @@ def reproduce(spec: ClaimSpec, mode: str, workdir: str, *,
   doc = utils.jsonable(doc)
   utils.write_json_atomic(path, doc)
   return doc
+
+
+def _benchmark(spec: ClaimSpec, mode: str, root: str, claim_dir: str,
+               command: str, train_only: bool, t0: float, progress: bool
+               ) -> dict | None:
+  """`reproduce` for a claim that trains nothing (`spec.benchmark`): the
+  measurement runs under the sweep folder's lock, like a sweep, also with
+  `train_only` (the measurement is what the device is for)."""
+  ctx = common.Context(claim_dir=claim_dir, root=root, missing=[], mode=mode)
+  with checkpoint.lock_workdir(root, f"the benchmark folder of {spec.id}"):
+    out = spec.benchmark(spec, mode, ctx, progress=progress)
+  device = jax.devices()[0]
+  doc = {**_header(spec, mode, command), **out, "seeds": [None, None],
+         "epochs": [None, None], "n_runs": 0, "missing_datasets": [],
+         "hardware": {"device": device.device_kind, "backend": device.platform},
+         "wall_time_s": {"train": None,
+                         "total_this_call": round(time.time() - t0, 1)}}
+  if doc["verdict"] not in verdicts.VERDICTS:
+    raise ValueError(f"verdict must be one of {verdicts.VERDICTS}, got "
+                     f"{doc['verdict']!r}")
+  doc = utils.jsonable(doc)
+  utils.write_json_atomic(os.path.join(claim_dir, CLAIM_FILE), doc)
+  return None if train_only else doc
 
 
 def copy_claim(src_dir: str, dst_dir: str) -> None:
