@@ -178,6 +178,8 @@ def drift(spec, first, second, ctx) -> dict:
     verdict = "reproduced"
   elif settled:
     verdict = "not reproduced"
+    base += ("; drifts further than Liu's" if lo > L3_PAPER[1]
+             else "; drifts less than Liu's")
   else:
     verdict = "inconclusive"
     base += "; still moving"

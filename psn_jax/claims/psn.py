@@ -65,7 +65,9 @@ def gap_to_dense(spec, first, second, ctx) -> dict:
   v = vd.equivalence_all(cells, C1_MARGIN, converged=conv.converged,
                          what="gap to dense")
   for r in rows:
-    r["tost"] = v.stats["cells"][f"{r['dataset']}/{r['arm']}"]
+    t = v.stats["cells"][f"{r['dataset']}/{r['arm']}"]
+    r["tost_p_equivalent_holm"] = t["p_equivalence_holm"]
+    r["tost_p_beyond_holm"] = t["p_beyond_margin_holm"]
     g = r["gap_to_dense"]
     plot_rows.append((r["dataset"], r["arm"], g["mean"], g["ci95"]))
   fig, (ax,) = plots.claim_figure(1, width=8)

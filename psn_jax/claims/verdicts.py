@@ -393,9 +393,10 @@ def combine(parts: Sequence[Verdict], name: str = "parts",
             labels: Sequence[str] | None = None) -> Verdict:
   """A claim of several parts: all reproduced -> reproduced; some -> partly;
   any part not reproduced and none reproduced -> not reproduced; else
-  inconclusive. Holm is applied inside the parts, not here. With `labels`
-  the reason is one "label: verdict" per part (the parts' reasons stay in
-  the statistics), else the parts' reasons joined."""
+  inconclusive. Holm is applied inside the parts, not here; the MDE is the
+  largest part's. With `labels` the reason is one "label: verdict" per part
+  (the parts' reasons stay in the statistics), else the parts' reasons
+  joined."""
   vs = [p.verdict for p in parts]
   if labels is None:
     reason = "; ".join(p.reason for p in parts)
@@ -405,6 +406,9 @@ def combine(parts: Sequence[Verdict], name: str = "parts",
                        for l, p in zip(labels, parts))
     st = {l: {"verdict": p.verdict, "reason": p.reason, **p.stats}
           for l, p in zip(labels, parts)}
+  mdes = [p.stats.get("mde80") for p in parts]
+  if mdes and None not in mdes:   # the weakest part bounds what the claim sees
+    st["mde80"] = max(mdes)
   if all(v == "reproduced" for v in vs):
     return Verdict("reproduced", reason, st)
   if any(v in ("reproduced", "partly") for v in vs):
