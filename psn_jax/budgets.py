@@ -8,9 +8,11 @@ active weights in every configuration.
 
 * `uniform`: every sparse layer at density `1 - sparsity`; budget
   `round((1 - sparsity) * n_in * n_out)` per layer.
-* `erk` (Evci et al. 2020, "Rigging the Lottery", Erdos-Renyi for dense
-  layers): `density_l = eps * (n_in + n_out) / (n_in * n_out)` over the sparse
-  layers, with `eps` solved so that their active count is `(1 - sparsity)`
+* `erk` (Evci et al. 2020, "Rigging the Lottery", Erdos-Renyi-Kernel):
+  `density_l = eps * sum(shape_l) / prod(shape_l)` over the sparse layers,
+  i.e. `(n_in + n_out) / (n_in * n_out)` for a Dense kernel and, with the
+  kernel dimensions as RigL's ERK, `(kh + kw + c_in + c_out) / (kh kw c_in
+  c_out)` for a Conv kernel `(kh, kw, c_in, c_out)`, with `eps` solved so that their active count is `(1 - sparsity)`
   times their total size. Layers whose density would exceed 1 are made dense
   (inside the budget, as RigL) and `eps` is re-solved over the rest until none
   exceeds 1 (all such layers are capped at once: capping only raises `eps`,
@@ -34,7 +36,8 @@ from typing import Any, Sequence
 import numpy as np
 
 __all__ = ["DISTRIBUTIONS", "layer_densities", "layer_budgets",
-           "check_sparsity", "check_shapes", "check_distribution"]
+           "check_sparsity", "check_shapes", "check_kernel_shapes",
+           "check_distribution"]
 
 DISTRIBUTIONS: tuple[str, ...] = ("uniform", "erk")
 
@@ -68,6 +71,34 @@ def check_shapes(shapes: Sequence[Sequence[int]]) -> np.ndarray:
   return arr.astype(np.int64)
 
 
+def check_kernel_shapes(shapes: Sequence[Sequence[int]]
+                        ) -> tuple[np.ndarray, np.ndarray]:
+  """`(sizes, dim_sums)` (int64, one per layer) of kernel shapes of any rank
+  >= 2 (`(n_in, n_out)`, a Conv `(kh, kw, c_in, c_out)`, ...): `prod(shape)`
+  and `sum(shape)`, the two terms of ERK.
+
+  Raises:
+    ValueError: not a non-empty list of integer shapes with >= 2 axes >= 1.
+  """
+  ok = isinstance(shapes, (list, tuple, np.ndarray)) and len(shapes) > 0
+  rows = []
+  if ok:
+    for s in shapes:
+      arr = np.asarray(s)
+      if (arr.ndim != 1 or arr.size < 2 or not np.issubdtype(arr.dtype,
+                                                             np.integer)
+          or not np.all(arr >= 1)):
+        ok = False
+        break
+      rows.append(arr.astype(np.int64))
+  if not ok:
+    raise ValueError(f"shapes must be a non-empty list of kernel shapes "
+                     f"((n_in, n_out) or (kh, kw, c_in, c_out)) of integers "
+                     f">= 1, got {shapes!r}")
+  return (np.asarray([int(np.prod(r)) for r in rows], np.int64),
+          np.asarray([int(r.sum()) for r in rows], np.int64))
+
+
 def check_distribution(distribution: Any) -> None:
   if distribution not in DISTRIBUTIONS:
     raise ValueError(f"distribution must be one of {', '.join(DISTRIBUTIONS)}, "
@@ -91,7 +122,9 @@ def layer_densities(shapes: Sequence[Sequence[int]], sparsity: float,
   the other layers hold `(1 - sparsity)` of their own weights.
 
   Args:
-    shapes: `(n_in, n_out)` of each layer, in forward order.
+    shapes: the kernel shape of each layer, in forward order: `(n_in,
+      n_out)` or any rank >= 2 (a Conv `(kh, kw, c_in, c_out)`: ERK counts
+      its kernel dimensions, RigL's ERK).
     sparsity: sparsity of the sparse layers, in [0, 1); 0 makes every layer
       dense.
     distribution: `uniform` or `erk`.
@@ -104,17 +137,17 @@ def layer_densities(shapes: Sequence[Sequence[int]], sparsity: float,
   Raises:
     ValueError: on bad shapes, sparsity or distribution.
   """
-  arr = check_shapes(shapes)
+  size_int, raw_int = check_kernel_shapes(shapes)
   sparsity = check_sparsity(sparsity)
   check_distribution(distribution)
-  n_layers = arr.shape[0]
+  n_layers = size_int.shape[0]
   forced = _forced_dense(n_layers, dense_first, dense_last)
   if sparsity == 0 or forced.all():
     return np.ones(n_layers)
   if distribution == "uniform":
     return np.where(forced, 1.0, 1.0 - sparsity)
-  sizes = (arr[:, 0] * arr[:, 1]).astype(np.float64)
-  raw = (arr[:, 0] + arr[:, 1]).astype(np.float64)
+  sizes = size_int.astype(np.float64)
+  raw = raw_int.astype(np.float64)
   target = (1.0 - sparsity) * sizes[~forced].sum()
   capped = np.zeros(n_layers, dtype=bool)
   while True:
@@ -135,7 +168,8 @@ def layer_budgets(shapes: Sequence[Sequence[int]], sparsity: float,
                   dense_last: bool = False) -> np.ndarray:
   """Active-weight counts per layer (see the module docstring).
 
-  `uniform`: `round(density_l * n_in * n_out)` per layer. `erk`: the same
+  `uniform`: `round(density_l * size_l)` per layer (`size_l` the product
+  of the kernel shape). `erk`: the same
   rounding of its own densities, then adjusted one weight at a time so that
   the total equals the `uniform` total at the same arguments exactly.
 
@@ -146,7 +180,7 @@ def layer_budgets(shapes: Sequence[Sequence[int]], sparsity: float,
   """
   dens = layer_densities(shapes, sparsity, distribution,
                          dense_first=dense_first, dense_last=dense_last)
-  sizes = check_shapes(shapes).prod(axis=1)
+  sizes = check_kernel_shapes(shapes)[0]
   exact = dens * sizes
   budgets = np.clip(np.rint(exact), 0, sizes).astype(np.int64)
   if distribution != "erk":

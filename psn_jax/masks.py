@@ -6,16 +6,19 @@ A network's masks have the structure of its Flax params pytree: kernel leaves
 layer is five modules, every public name re-exported here:
 
 * `psn_jax.mask_tree`: kernel paths, forward layer order, pytree <-> layer
-  list (`kernel_paths`, `named_kernels`, `layer_masks`, `from_layer_masks`).
+  list (`kernel_paths`, `named_kernels`, `layer_masks`, `from_layer_masks`),
+  the path rule of the sparse leaves (`select_paths`, `DEFAULT_RULE`), a
+  kernel as its matrix (`matrix_shape`), `apply_masks`, `count_active`,
+  `sparsity_of`.
 * `psn_jax.budgets`: per-layer densities and exact integer budgets of a
   global sparsity (`DISTRIBUTIONS` uniform and erk, `layer_densities`,
   `layer_budgets`; forced-dense layers outside the budget, as RigL).
 * `psn_jax.mask_sources`: the registry `SOURCES` of mask sources (PSN
   profiles, random, graph families, Dey's patterns, block-diagonal), the one
   place that knows a source.
-* this module: `make_masks` (budgets, then a source, per layer),
-  `from_config` (a config's `MASK_FIELDS`), `perturb_masks`, `apply_masks`,
-  `count_active`, `sparsity_of`.
+* this module: `make_masks` (budgets, then a source, per layer, over the
+  leaves a path rule selects: any Flax model, Dense and Conv kernels),
+  `from_config` (a config's `MASK_FIELDS`), `perturb_masks`.
 * `psn_jax.mask_files`: masks fixed before training, in a file.
 
 Every source gives a layer exactly its budget; a source that cannot (Dey's
@@ -26,10 +29,9 @@ source are `profile` (see `psn_jax.mask_sources`).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from psn_jax import graphs
@@ -43,21 +45,32 @@ from psn_jax.budgets import layer_densities
 from psn_jax.mask_files import load_mask_file
 from psn_jax.mask_files import save_mask_file
 from psn_jax.mask_sources import SOURCES
+from psn_jax.mask_tree import DEFAULT_RULE
+from psn_jax.mask_tree import apply_masks
+from psn_jax.mask_tree import count_active
+from psn_jax.mask_tree import sparsity_of
 from psn_jax.mask_tree import Path
+from psn_jax.mask_tree import as_matrix
+from psn_jax.mask_tree import check_rule
+from psn_jax.mask_tree import fill_masks
 from psn_jax.mask_tree import from_layer_masks
 from psn_jax.mask_tree import kernel_paths
 from psn_jax.mask_tree import key_str
 from psn_jax.mask_tree import layer_masks
 from psn_jax.mask_tree import leaf_shape
 from psn_jax.mask_tree import named_kernels
+from psn_jax.mask_tree import matrix_shape
 from psn_jax.mask_tree import path_leaves
+from psn_jax.mask_tree import select_paths
 
 __all__ = ["DISTRIBUTIONS", "SOURCES", "MASK_SOURCES", "PROFILES",
            "PSN_PROFILES", "MASK_FIELDS", "kernel_paths", "named_kernels",
            "layer_masks", "from_layer_masks", "layer_densities",
            "layer_budgets", "layer_keys", "feasible_budgets", "make_masks",
            "from_config", "perturb_masks", "apply_masks", "save_mask_file",
-           "load_mask_file", "count_active", "sparsity_of"]
+           "load_mask_file", "count_active", "sparsity_of", "DEFAULT_RULE",
+           "check_rule", "select_paths", "matrix_shape", "as_matrix",
+           "fill_masks"]
 
 # The registry under its earlier name (the same dict).
 MASK_SOURCES: dict[str, mask_sources.Source] = SOURCES
@@ -170,18 +183,21 @@ def _source_layer(profile: str, keys: mask_sources.LayerKeys, path: Path,
   return mask
 
 
-def _network_kernels(params: Any) -> tuple[list[Path], list[tuple[int, ...]]]:
-  """Kernel paths and shapes of one network's params; refuses anything else."""
-  paths = kernel_paths(params) if params is not None else []
-  if not paths:
+def _network_kernels(params: Any, rule: str | None
+                     ) -> tuple[list[Path], list[tuple[int, ...]]]:
+  """Sparse leaves (`mask_tree.select_paths`) and their shapes; refuses
+  params that are not one network's."""
+  if (params is None or not path_leaves(params)
+      or rule is None and not kernel_paths(params)):
     raise ValueError(
         f"params must be a Flax params pytree with at least one 2-D leaf named "
         f"'kernel' (e.g. model.init(...)['params']), got "
         f"{type(params).__name__} with no kernel")
+  paths = select_paths(params, rule)
   by_path = dict(path_leaves(params))
   shapes = [leaf_shape(by_path[p]) for p in paths]
   for p, s in zip(paths, shapes):
-    if len(s) != 2:
+    if len(p) >= 2 and p[-2].startswith("Dense") and len(s) != 2:
       raise ValueError(f"params must be one network's: kernel {'/'.join(p)} "
                        f"must be 2-D, got shape {s}")
   return paths, shapes
@@ -190,8 +206,17 @@ def _network_kernels(params: Any) -> tuple[list[Path], list[tuple[int, ...]]]:
 def make_masks(key: jax.Array, params: Any, *, sparsity: float,
                distribution: str = "uniform", profile: str = "uniform",
                cv: float | Sequence[float | None] | None = None,
-               dense_first: bool = False, dense_last: bool = False) -> Any:
+               dense_first: bool = False, dense_last: bool = False,
+               rule: str | None = None) -> Any:
   """Initial masks of one network: per-layer budgets, then a mask source.
+
+  Any Flax model: the sparse leaves are those whose "/"-joined path matches
+  `rule` (`mask_tree.select_paths`; default every leaf named `kernel`, so
+  Dense and Conv kernels, biases, norms and embeddings dense). A leaf of
+  shape `(..., n_out)` is shaped as its `(prod(...), n_out)` matrix: a Conv
+  kernel `(kh, kw, c_in, c_out)` gets per output channel a fan-in over its
+  `kh * kw * c_in` inputs (a PSN profile or graph family shapes it per
+  output channel) and ERK counts its kernel dimensions (RigL).
 
   Per sparse layer `l` of shape `(n_in, n_out)` with budget `k_l`
   (`layer_budgets`): `SOURCES[profile].make(layer_keys(key, l), n_in, n_out,
@@ -217,19 +242,24 @@ def make_masks(key: jax.Array, params: Any, *, sparsity: float,
       sources that take no CV (all but the PSN profiles).
     dense_first: keep the first kernel dense (outside the budget).
     dense_last: keep the last kernel dense (outside the budget).
+    rule: which leaves are sparse, a regular expression matched in full
+      against each leaf's "/"-joined path (e.g. `"Dense_.*/kernel"`: the
+      fully connected layers only); None: every `kernel`. First, last and
+      `cv` entries refer to the selected leaves in natural order.
 
   Returns:
     A NumPy bool pytree with the structure of `params`.
 
   Raises:
-    ValueError: on params that are not one network's params pytree, a bad
+    ValueError: on a bad rule, a selected leaf with fewer than 2 axes, params
+      that are not one network's params pytree, a bad
       sparsity, distribution, profile or cv, or a layer budget the source
       cannot reach.
   """
   sparsity = check_sparsity(sparsity)
   check_distribution(distribution)
   profile = mask_sources.resolve(profile)
-  paths, shapes = _network_kernels(params)
+  paths, shapes = _network_kernels(params, rule)
   cvs = _layer_cvs(cv, len(paths))
   if not SOURCES[profile].takes_cv and any(c is not None for c in cvs):
     takes = ", ".join(n for n, s in SOURCES.items() if s.takes_cv)
@@ -237,22 +267,25 @@ def make_masks(key: jax.Array, params: Any, *, sparsity: float,
                      f"take a cv), got {cv!r}")
   budgets = layer_budgets(shapes, sparsity, distribution,
                           dense_first=dense_first, dense_last=dense_last)
-  layers = []
-  for l, ((n_in, n_out), k) in enumerate(zip(shapes, budgets)):
+  chosen = {}
+  for l, (shape, k) in enumerate(zip(shapes, budgets)):
     k = int(k)
+    n_in, n_out = matrix_shape(shape)
     if k == n_in * n_out:
-      layers.append(np.ones((n_in, n_out), dtype=bool))
+      chosen[paths[l]] = np.ones(shape, dtype=bool)
       continue
-    layers.append(_source_layer(profile, layer_keys(key, l), paths[l], n_in,
-                                n_out, k, cvs[l]))
-  return from_layer_masks(params, layers)
+    chosen[paths[l]] = _source_layer(profile, layer_keys(key, l), paths[l],
+                                     n_in, n_out, k, cvs[l]).reshape(shape)
+  return fill_masks(params, chosen)
 
 
 def from_config(config: Any, params_shape: Any, key: jax.Array) -> Any:
   """One seed's masks from a config's mask fields (`MASK_FIELDS`).
 
   `sparsity == 0` gives all-True masks (the dense network, whatever the
-  other fields say); otherwise `make_masks(key, params_shape, **fields)`.
+  other fields say); otherwise `make_masks(key, params_shape, **fields,
+  rule=config.mask_rule)` (an optional field, absent from the defaults: ""
+  or absent is the default rule, every kernel).
   The runner calls this with `train.mask_key(seed)` for every seed of a run.
 
   Args:
@@ -267,7 +300,8 @@ def from_config(config: Any, params_shape: Any, key: jax.Array) -> Any:
   fields = {f: config[f] for f in MASK_FIELDS}
   if fields["sparsity"] == 0:
     return jax.tree.map(lambda p: np.ones(p.shape, bool), params_shape)
-  return make_masks(key, params_shape, **fields)
+  rule = config.get("mask_rule", "") or None  # optional field; "" = default
+  return make_masks(key, params_shape, **fields, rule=rule)
 
 
 def perturb_masks(key: jax.Array, masks: Any, fraction: float) -> Any:
@@ -325,86 +359,3 @@ def perturb_masks(key: jax.Array, masks: Any, fraction: float) -> Any:
     return out
 
   return jax.tree_util.tree_map_with_path(leaf_fn, masks)
-
-
-def _check_masks(masks: Any, params: Any = None) -> None:
-  """Refuses what is not a bool mask pytree (of `params`' structure).
-
-  Checks dtypes and shapes only, so it also runs on tracers under `jit`.
-  Without it a float array counted as all-True (any nonzero is True), a
-  Flax variables dict `{"params": ...}` was taken as a network whose layers
-  are named `params/...`, and a shape mismatch surfaced as a broadcasting
-  error that named no layer.
-
-  Raises:
-    ValueError: one line naming the argument and the leaf (layer path).
-  """
-  for what, tree in (("masks", masks), ("params", params)):
-    if isinstance(tree, Mapping) and list(tree) == ["params"]:
-      raise ValueError(f"{what} must be the params pytree ({{'Dense_0': ...}}),"
-                       f" got a Flax variables dict: pass {what}['params']")
-  mask_leaves = path_leaves(masks)
-  for path, leaf in mask_leaves:
-    dtype = getattr(leaf, "dtype", None)
-    dtype = np.asarray(leaf).dtype if dtype is None else np.dtype(dtype)
-    if dtype != np.bool_:
-      raise ValueError(f"masks must be bool arrays: {'/'.join(path)} has dtype "
-                       f"{dtype} (for a 0/1 array m, pass m > 0)")
-  if params is None:
-    return
-  param_leaves = dict(path_leaves(params))
-  mask_paths = [p for p, _ in mask_leaves]
-  for side, paths, other in (("masks", param_leaves, mask_paths),
-                             ("params", mask_paths, param_leaves)):
-    missing = [p for p in paths if p not in other]
-    if missing:
-      raise ValueError(f"masks must have the structure of params: "
-                       f"{'/'.join(missing[0])} is missing from {side}")
-  for path, m in mask_leaves:
-    ms, ps = leaf_shape(m), leaf_shape(param_leaves[path])
-    if len(ms) > len(ps) or ps[len(ps) - len(ms):] != ms:
-      raise ValueError(f"masks must have the shapes of params (leading seed "
-                       f"axes aside): {'/'.join(path)} is {ms} in masks, {ps} "
-                       f"in params")
-
-
-def apply_masks(params: Any, masks: Any) -> Any:
-  """`params` with masked-out entries set to 0 (`jnp.where`; jit-compatible).
-
-  Works with extra leading (seed) axes on both trees, or on `params` only
-  (masks broadcast).
-
-  Raises:
-    ValueError: `masks` is not a bool pytree with `params`' structure and
-      (trailing) shapes; the message names the layer.
-  """
-  _check_masks(masks, params)
-  return jax.tree.map(lambda p, m: jnp.where(m, p, 0), params, masks)
-
-
-def count_active(masks: Any) -> list[int]:
-  """Active (True) entries of each kernel mask, in forward order.
-
-  For stacked masks (leading seed axes) the count is the total over seeds.
-
-  Raises:
-    ValueError: `masks` is not a bool mask pytree (a float array, a Flax
-      variables dict).
-  """
-  _check_masks(masks)
-  return [int(np.count_nonzero(m)) for m in layer_masks(masks)]
-
-
-def sparsity_of(masks: Any) -> float:
-  """Fraction of inactive kernel entries over all kernels (biases excluded).
-
-  Raises:
-    ValueError: `masks` is not a bool mask pytree (a float array, a Flax
-      variables dict).
-  """
-  _check_masks(masks)
-  layers = layer_masks(masks)
-  total = sum(int(np.size(m)) for m in layers)
-  if total == 0:
-    return 0.0
-  return 1.0 - sum(int(np.count_nonzero(m)) for m in layers) / total
