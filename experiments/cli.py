@@ -11,6 +11,11 @@ a killed run's lock goes with its process). Ctrl-C and SIGTERM:
 seeds (a non-finite loss) writes its results, names them on stderr and exits
 with `EXIT_DIVERGED` (3).
 
+Every command keeps its compiled programs in the persistent XLA cache
+(`psn_jax.compile_cache`: `~/.cache/psn-jax/xla` by default, `$PSN_COMPILE_CACHE`
+names another folder or `0` turns it off), so running the same command again
+starts training without recompiling.
+
 Exit codes: 0 done, 2 bad input (one line), 3 finished but some runs
 diverged, 130 Ctrl-C, 143 SIGTERM (checkpointed when it could be).
 """
@@ -184,6 +189,9 @@ def main(argv: Sequence[str], body: Callable[[flags.FlagValues], None]) -> None:
                                     flags.FLAGS.process_id)
   except ValueError as e:
     fail(e)
+  # Before anything compiles: a second identical run loads its programs.
+  from psn_jax import compile_cache  # pylint: disable=g-import-not-at-top
+  compile_cache.enable()
   try:
     body(flags.FLAGS)
   except preemption.Preempted as stopped:

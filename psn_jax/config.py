@@ -257,6 +257,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _int("track.record_every", t.record_every, 1)
   _int("track.hist_bins", t.hist_bins, 1)
   _int("track.snapshot_every", t.get("snapshot_every", 0), 0)
+  # Optional, like pixel_permutation: False skips per-step gradient norms.
+  _bool("track.grad_norms", t.get("grad_norms", True))
   _int("checkpoint_every", c.checkpoint_every, 1)
 
   if "variants" in c:  # each arm is validated as the config it makes

@@ -52,8 +52,11 @@ def load_tfds(
   data_dir: str | os.PathLike | None,
   files: tuple[str, str],
   dirs: list[str],
+  raw: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
   """Reads `name` with tensorflow-datasets; any failure -> data_lib.DatasetNotFoundError.
+
+  `raw`: keep uint8 pixels, as `data_lib.load(..., raw=True)`.
 
   TFDS's own output (its "Downloading and preparing" banner, progress bars,
   absl warnings) is held back: on failure the error says what happened; when
@@ -115,7 +118,8 @@ def load_tfds(
   images = np.stack([np.asarray(ex["image"], dtype=np.uint8) for ex in examples])
   images = images.reshape(len(examples), data_lib.IMAGE_SIDE, data_lib.IMAGE_SIDE)
   labels = np.array([int(ex["label"]) for ex in examples], dtype=np.int64)
-  return data_lib.to_arrays(name, images, labels, f"tfds {name} {split}")
+  return data_lib.to_arrays(name, images, labels, f"tfds {name} {split}",
+                            raw)
 
 
 # Where tensorflow-datasets downloads MNIST, Fashion-MNIST and EMNIST from.

@@ -33,6 +33,7 @@ import numpy as np
 import tqdm
 
 from psn_jax import checkpoint
+from psn_jax import compile_cache
 from psn_jax import data as data_lib
 from psn_jax import masks as masks_lib
 from psn_jax import preemption
@@ -57,14 +58,18 @@ def load_data(config: ml_collections.ConfigDict, data_dir: str | None = None
               ) -> tuple[train_lib.Data, train_lib.DataSpec]:
   """The device-resident dataset of `config` and its `DataSpec`.
 
-  With `input_pad > 0` the features are padded with zeros to that width (Dey
+  Image datasets stay in their stored dtype, uint8 pixels (a quarter of the
+  float32 size); the engine converts each batch with `data.features`, which
+  gives bitwise the float32 values `data.load` returns. The host arrays are
+  dropped once the device holds them (one host copy at most, during the
+  transfer). With `input_pad > 0` the features are padded with zeros to that width (Dey
   et al. 2018 pad MNIST's 784 pixels to 800 so their degree rules divide).
   With the optional field `pixel_permutation` >= 0 the features are first
   permuted by `data.pixel_permutation(n, pixel_permutation)` (train and
   test alike, labels unchanged).
   """
-  x_train, y_train = data_lib.load(config.dataset, "train", data_dir)
-  x_test, y_test = data_lib.load(config.dataset, "test", data_dir)
+  x_train, y_train = data_lib.load(config.dataset, "train", data_dir, raw=True)
+  x_test, y_test = data_lib.load(config.dataset, "test", data_dir, raw=True)
   perm = int(config.get("pixel_permutation", -1))
   if perm >= 0:   # one fixed pixel permutation: the locality control
     order = data_lib.pixel_permutation(x_train.shape[1], perm)
@@ -77,11 +82,12 @@ def load_data(config: ml_collections.ConfigDict, data_dir: str | None = None
   if pad > width:
     x_train = np.pad(x_train, ((0, 0), (0, pad - width)))
     x_test = np.pad(x_test, ((0, 0), (0, pad - width)))
-  data = train_lib.Data(jnp.asarray(x_train), jnp.asarray(y_train),
-                        jnp.asarray(x_test), jnp.asarray(y_test))
   spec = train_lib.DataSpec(n_train=x_train.shape[0],
                             input_dim=x_train.shape[1],
                             num_classes=data_lib.num_classes(config.dataset))
+  data = train_lib.Data(jnp.asarray(x_train), jnp.asarray(y_train),
+                        jnp.asarray(x_test), jnp.asarray(y_test))
+  del x_train, y_train, x_test, y_test  # the device holds them now
   return data, spec
 
 
@@ -161,6 +167,7 @@ def run_group(configs: Sequence[ml_collections.ConfigDict],
   check_group(configs, names)
   config = configs[0]
   t0 = time.time()
+  cache_dir = compile_cache.enable()  # on by default; off: PSN_COMPILE_CACHE=0
   data, spec = load_data(config, data_dir) if data is None else data
   engine = train_lib.make_train(config, spec)
   seeds = seeds_of(config)
@@ -188,7 +195,7 @@ def run_group(configs: Sequence[ml_collections.ConfigDict],
   mngr = checkpoint.manager(workdir)
   fp = fingerprint(configs, names)
   meta: dict[str, Any] = {"epoch": 0, "history": {}, "wall_time_segments": [],
-                          "start_epochs": []}
+                          "start_epochs": [], "compile_time_segments": []}
   restored = None
   if resume:
     # Checkpoints hold the unpadded runs, replicated on restore and re-split
@@ -202,12 +209,24 @@ def run_group(configs: Sequence[ml_collections.ConfigDict],
     if restored is None:
       print(f"no checkpoint in {os.path.join(workdir, 'checkpoints')}: "
             f"training from scratch", file=sys.stderr)
+  # Compiled ahead of time, so the time spent compiling (or loading from the
+  # persistent cache) is measured apart from training.
+  t_compile = time.time()
   if restored is None:
-    state = init(keys, masks, lrs)
+    state = init.lower(keys, masks, lrs).compile()(keys, masks, lrs)
   else:
     state, meta = restored
     state = sharding.reshard_runs(state, mesh, n_runs)
   start_epoch = meta["epoch"]
+  if start_epoch < config.num_epochs:
+    epoch_fn = epoch_fn.lower(state, data, jnp.int32(start_epoch)).compile()
+  compile_s = time.time() - t_compile
+  meta["compile_time_segments"] = (list(meta.get("compile_time_segments", []))
+                                   + [compile_s])
+  if progress and sharding.is_writer():
+    cache = cache_dir or "off"
+    tqdm.tqdm.write(f"compiled in {compile_s:.1f} s (XLA cache: {cache})",
+                    file=sys.stderr)
   # The history is exactly the checkpoint's epochs: a longer one (a
   # checkpoint written while its lists grew) would repeat an epoch on resume.
   history = _history_upto(meta["history"], start_epoch)
@@ -381,6 +400,7 @@ def collect(configs, names, seeds, engine, state, history, meta,
   snaps, snap_epochs = ({}, np.zeros((0,), np.int64)) if snapshot_dir is None \
       else _load_snapshots(snapshot_dir, n)
   segments = list(meta["wall_time_segments"])
+  compiles = list(meta.get("compile_time_segments", []))
   return results_lib.Results(
       names=list(names),
       configs=[plain_config(c) for c in configs],
@@ -398,6 +418,12 @@ def collect(configs, names, seeds, engine, state, history, meta,
       meta={
           "wall_time_s": float(sum(segments)),
           "wall_time_segments": segments,
+          # Of the wall time: compiling (or loading from the XLA cache) the
+          # init and epoch programs, per segment; the rest is data, masks,
+          # training and checkpoints.
+          "compile_time_s": float(sum(compiles)),
+          "compile_time_segments": compiles,
+          "compile_cache": compile_cache.directory(),
           "start_epochs": list(meta["start_epochs"]),
           "device": str(jax.devices()[0].device_kind),
           "backend": jax.default_backend(),

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
+from psn_jax import data as data_lib
 from psn_jax import masks as masks_lib
 from psn_jax import models
 from psn_jax import utils
@@ -133,6 +134,7 @@ def evaluate(model: models.MLP, params: Params, masks: Params, x: jax.Array,
              precision: str = "default") -> tuple[jax.Array, jax.Array]:
   """Mean loss and accuracy over (x, y), in chunks of `chunk` examples.
 
+  `x` float32, or uint8 pixels converted chunk by chunk (`data.features`).
   No dropout. Sums run in a fixed order, so a seed evaluates alike alone and
   batched.
   """
@@ -146,6 +148,7 @@ def evaluate(model: models.MLP, params: Params, masks: Params, x: jax.Array,
 
   def chunk_sums(args):
     xc, yc, vc = args
+    xc = data_lib.features(xc)  # uint8 pixels -> float32, one chunk at a time
     with jax.default_matmul_precision(matmul_precision(precision)):
       logits = model.apply({"params": weights}, xc)
     loss = optax.softmax_cross_entropy_with_integer_labels(logits, yc)

@@ -49,6 +49,7 @@ import ml_collections
 import numpy as np
 import optax
 
+from psn_jax import data as data_lib
 from psn_jax import dst
 from psn_jax import masks as masks_lib
 from psn_jax import models
@@ -67,7 +68,12 @@ PyTree = Any
 
 
 class Data(NamedTuple):
-  """A device-resident dataset: `x` float32 (N, d), `y` int32 (N,)."""
+  """A device-resident dataset: `x` (N, d), `y` int32 (N,).
+
+  `x` is float32, or uint8 pixels as stored (`data.load(..., raw=True)`,
+  what `runner.load_data` gives): the engine converts each batch with
+  `data.features`, bitwise the float32 values of `data.load`.
+  """
 
   x_train: jax.Array
   y_train: jax.Array
@@ -115,6 +121,7 @@ class EpochMetrics(NamedTuple):
   `grad_norm` maps each layer name to an (n_out,) array: the mean over the
   epoch's batches of each neuron's gradient L2 norm over its active incoming
   weights (`tracking.neuron_grad_norms`; the PSN gradient concentration).
+  It is empty when the config sets `track.grad_norms = False`.
   """
 
   train_loss: jax.Array
@@ -220,6 +227,11 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
   edges = [tracking.fan_in_histogram_edges(n_in, config.track.hist_bins)
            for n_in, _ in kernel_shapes]
 
+  # Optional field (absent from the defaults, so saved configs still compare
+  # equal): False skips the per-step gradient-norm tracking, which leaves
+  # `EpochMetrics.grad_norm` empty; the parameters do not change.
+  track_grad_norms = bool(config.track.get("grad_norms", True))
+
   def record(masks, start_masks, last_masks):
     return tracking.topology_record(masks, start_masks, last_masks, edges)
 
@@ -260,9 +272,16 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
     u = jnp.asarray(update_index)[step]
     write = (u + 1) % config.track.record_every == 0
     slot = jnp.where(write, (u + 1) // config.track.record_every, num_records)
-    new_record = record(masks, state.start_masks, state.last_masks)
-    records = jax.tree.map(lambda buf, r: buf.at[slot].set(r, mode="drop"),
-                           state.records, new_record)
+
+    def written(records):
+      new_record = record(masks, state.start_masks, state.last_masks)
+      return jax.tree.map(lambda buf, r: buf.at[slot].set(r, mode="drop"),
+                          records, new_record)
+
+    if config.track.record_every == 1:  # every update is a record
+      records = written(state.records)
+    else:  # the record is computed only at record steps (`write` is unbatched)
+      records = jax.lax.cond(write, written, lambda r: r, state.records)
     last_masks = jax.tree.map(lambda new, old: jnp.where(write, new, old),
                               masks, state.last_masks)
     return state._replace(params=params, masks=masks, opt_state=opt_state,
@@ -285,7 +304,8 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
     loss, logits, dense_grads = bound_loss_and_grads(state.params, state.masks,
                                                      x, y, dropout_key)
     accuracy = jnp.sum(jnp.argmax(logits, -1) == y) / y.shape[0]
-    grad_norm = tracking.neuron_grad_norms(dense_grads, state.masks)
+    grad_norm = (tracking.neuron_grad_norms(dense_grads, state.masks)
+                 if track_grad_norms else {})
     if dst_cfg.algorithm == "none" or not may_update:
       state = plain_step(state, step, dense_grads)
     else:
@@ -337,7 +357,8 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
 
     def step_at(state, i, may_update):
       idx = batches[i]
-      return train_step(state, first_step + i, data.x_train[idx],
+      return train_step(state, first_step + i,
+                        data_lib.features(data.x_train[idx]),
                         data.y_train[idx], may_update)
 
     if dst_cfg.algorithm == "none":

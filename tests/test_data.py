@@ -162,6 +162,32 @@ def test_idx_roundtrip(tmp_path, no_tfds, gz):
                        ).tolist() == labels.tolist()
 
 
+def test_raw_keeps_stored_pixels_and_features_give_the_float_values(
+    tmp_path, no_tfds):
+  """`raw=True` keeps uint8; `features` (jitted, on the device: how the engine
+  converts each batch) gives the float32 values of `load` bitwise, for every
+  byte value. A lookup table, not `x / 255` in XLA: that jitted division
+  differed from numpy's in the last bit for some bytes on the CPU."""
+  import jax  # pylint: disable=g-import-not-at-top
+  images = np.arange(256 * 4, dtype=np.int64).reshape(4, 16, 16) % 256
+  images = np.tile(images, (1, 2, 2)).astype(np.uint8)[:, :28, :28]
+  images[3] = _random_images(1)[0]
+  labels = np.array([0, 1, 2, 3], dtype=np.uint8)
+  _write_split(str(tmp_path / "mnist"), "train", images, labels)
+  xf, yf = data.load("mnist", "train", data_dir=str(tmp_path))
+  xr, yr = data.load("mnist", "train", data_dir=str(tmp_path), raw=True)
+  assert xr.dtype == np.uint8 and xr.shape == xf.shape == (4, 784)
+  assert set(np.unique(xr[:3]).tolist()) == set(range(256))
+  np.testing.assert_array_equal(yr, yf)
+  on_device = jax.device_put(xr)
+  assert on_device.dtype == np.uint8
+  converted = np.asarray(jax.jit(data.features)(on_device))
+  assert converted.dtype == np.float32
+  np.testing.assert_array_equal(converted.view(np.uint32), xf.view(np.uint32))
+  same = np.asarray(data.features(xf))  # float features pass through
+  np.testing.assert_array_equal(same.view(np.uint32), xf.view(np.uint32))
+
+
 def test_read_idx_other_dtypes(tmp_path):
   a = np.arange(-6, 6, dtype=np.int32).reshape(3, 4) * 1000
   path = _write(str(tmp_path / "a-idx2-int"), _idx_bytes(a), gz=False)

@@ -194,6 +194,13 @@ def test_resume_continues_from_the_checkpoint_not_from_scratch(data_dir,
     assert len(resumed.meta["wall_time_segments"]) == 2
     assert resumed.meta["wall_time_s"] == pytest.approx(
         sum(resumed.meta["wall_time_segments"]))
+    # Compile time (or the XLA cache's load time) is measured apart, per
+    # segment, and is part of the wall time.
+    compiles = resumed.meta["compile_time_segments"]
+    assert len(compiles) == 2 and all(c > 0 for c in compiles)
+    assert resumed.meta["compile_time_s"] == pytest.approx(sum(compiles))
+    assert all(c < w for c, w in zip(compiles,
+                                     resumed.meta["wall_time_segments"]))
     if alter:
       assert not np.array_equal(resumed.history["train_loss"][..., 1:],
                                 full.history["train_loss"][..., 1:])
