@@ -210,11 +210,16 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
     raise ValueError(f"batch_size must be <= the {spec.n_train} training "
                      f"examples, got {batch_size}")
   total_steps = steps_per_epoch * config.num_epochs
-  schedule = make_lr_schedule(config.optim, total_steps, peak=1.0)
-  tx = make_optimizer(config.optim, schedule)
-  default_lr = float(config.optim.learning_rate)
   dst_cfg = dst.DSTConfig.from_config(config, steps_per_epoch)
-  drop_fraction = (None if dst_cfg.algorithm == "none"  # built once
+  pruning = dst_cfg.algorithm in dst.PRUNING      # GMP / IMP: start dense
+  rewinding = dst_cfg.algorithm in dst.REWINDING  # IMP: a round is a run
+  schedule = make_lr_schedule(
+      config.optim, dst_cfg.delta_t if rewinding else total_steps, peak=1.0)
+  tx = make_optimizer(config.optim, schedule)
+  if rewinding:  # the optimizer state keeps IMP's rewind point
+    tx = dst.with_rewind_point(tx, dst_cfg.t_start)
+  default_lr = float(config.optim.learning_rate)
+  drop_fraction = (None if dst_cfg.algorithm == "none" or pruning  # built once
                    else dst.drop_fraction_fn(dst_cfg, schedule))
   update_index, record_steps = _record_plan(
       dst_cfg, total_steps, config.track.record_every)
@@ -226,6 +231,9 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
                    for leaf in masks_lib.layer_masks(params_shape)]
   edges = [tracking.fan_in_histogram_edges(n_in, config.track.hist_bins)
            for n_in, _ in kernel_shapes]
+  prune_plan = (dst.prune_plan_for_config(
+      config, dst_cfg.algorithm, dst_cfg.t_start, dst_cfg.drop_fraction,
+      update_index, kernel_shapes) if pruning else None)
 
   # Optional field (absent from the defaults, so saved configs still compare
   # equal): False skips the per-step gradient-norm tracking, which leaves
@@ -242,6 +250,8 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
     `learning_rate` (a float32 scalar, batched under vmap) defaults to
     `config.optim.learning_rate`.
     """
+    if pruning:  # GMP and IMP prune from the dense network
+      masks = jax.tree.map(jnp.ones_like, masks)
     params = model.init(jax.random.fold_in(key, 0), dummy_x)["params"]
     params = models.rescale_for_fan_in(params, masks)
     first = record(masks, masks, masks)
@@ -266,9 +276,16 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
     if not dst_cfg.skip_optimizer_step:
       params, opt_state = bound_optimizer_step(params, state.masks, opt_state,
                                                dense_grads, state.learning_rate)
-    masks, params, opt_state = dst.update(
-        state.key, step, state.masks, params, dense_grads, opt_state, dst_cfg,
-        schedule, fraction_fn=drop_fraction)
+    if pruning:  # the plan's exact counts after this update (dst.prune)
+      u = jnp.asarray(update_index)[step]
+      masks, params, opt_state = dst.prune_update(
+          state.key, step, state.masks, params, opt_state,
+          jnp.asarray(prune_plan.counts, jnp.int32)[u],
+          jnp.asarray(prune_plan.rewinds)[u], dst_cfg.algorithm)
+    else:
+      masks, params, opt_state = dst.update(
+          state.key, step, state.masks, params, dense_grads, opt_state,
+          dst_cfg, schedule, fraction_fn=drop_fraction)
     u = jnp.asarray(update_index)[step]
     write = (u + 1) % config.track.record_every == 0
     slot = jnp.where(write, (u + 1) // config.track.record_every, num_records)

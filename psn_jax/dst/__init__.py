@@ -33,6 +33,13 @@ tie-break bits are drawn only for the entries that use them. Layers are updated 
 after the other in Python (a static loop over leaves); the work within a layer
 is vectorised.
 
+Pruning baselines (`prune`): gradual magnitude pruning (Zhu & Gupta 2017)
+and iterative magnitude pruning with rewinding (Frankle & Carbin 2019,
+Frankle et al. 2020) are `algorithm` values too ("gmp", "gmp_global", "imp",
+"imp_global"): they start dense, never grow, and follow a host-side table of
+exact per-layer counts (`prune.plan`); the engine applies them with
+`prune_update`.
+
 All functions work on one seed; the caller `jax.vmap`s them over seeds with an
 unbatched `step`. None of them takes an optimizer step.
 
@@ -62,6 +69,16 @@ from psn_jax.dst.settings import check_config
 from psn_jax.dst.settings import check_field
 from psn_jax.dst.settings import drop_fraction_fn
 from psn_jax.dst.settings import is_update_step
+from psn_jax.dst.prune import GLOBAL
+from psn_jax.dst.prune import PRUNING
+from psn_jax.dst.prune import REWINDING
+from psn_jax.dst.prune import gmp_counts
+from psn_jax.dst.prune import imp_counts
+from psn_jax.dst.prune import imp_rounds
+from psn_jax.dst.prune import plan as prune_plan
+from psn_jax.dst.prune import plan_for_config as prune_plan_for_config
+from psn_jax.dst.prune import prune_update
+from psn_jax.dst.prune import with_rewind_point
 from psn_jax.dst.update import reset_where
 from psn_jax.dst.update import rigl_update
 from psn_jax.dst.update import set_update
@@ -70,4 +87,7 @@ from psn_jax.dst.update import update
 __all__ = ["ALGORITHMS", "DROP_SCHEDULES", "SET_DROP_RULES", "COUNT_TOLERANCE",
            "DSTConfig", "check_field", "check_config", "drop_fraction_fn",
            "is_update_step", "tie_break_priorities", "reset_where",
-           "rigl_update", "set_update", "update"]
+           "rigl_update", "set_update", "update", "PRUNING", "REWINDING",
+           "GLOBAL", "gmp_counts", "imp_counts", "imp_rounds", "prune_plan",
+           "prune_plan_for_config",
+           "prune_update", "with_rewind_point"]

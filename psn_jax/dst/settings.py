@@ -25,7 +25,8 @@ __all__ = ["ALGORITHMS", "DROP_SCHEDULES", "SET_DROP_RULES", "DSTConfig",
 
 Schedule = Union[float, Callable[[Any], Any]]
 
-ALGORITHMS = ("none", "rigl", "set")
+# gmp, gmp_global, imp, imp_global: the pruning baselines of `dst.prune`.
+ALGORITHMS = ("none", "rigl", "set", "gmp", "gmp_global", "imp", "imp_global")
 DROP_SCHEDULES = ("constant", "linear", "cosine", "lr_scaled")
 SET_DROP_RULES = ("magnitude", "sign")
 
@@ -102,7 +103,12 @@ class DSTConfig:
   """Configuration of RigL / SET mask updates.
 
   Attributes:
-    algorithm: "none" (static sparse), "rigl" or "set".
+    algorithm: "none" (static sparse), "rigl" or "set"; or a pruning
+      baseline of `psn_jax.dst.prune`: "gmp" / "gmp_global" (Zhu & Gupta's
+      cubic schedule from `t_start` to the last update step, per layer or one
+      global ranking) or "imp" / "imp_global" (iterative magnitude pruning,
+      `drop_fraction` of the remaining weights per round of `delta_t` steps,
+      rewinding to the weights after `t_start` steps).
     delta_t: steps between mask updates (RigL's Delta T; SET's authors rewire
       once per epoch, i.e. `delta_t = steps_per_epoch`).
     t_start: first step that may update (inclusive). Step 0 never updates,

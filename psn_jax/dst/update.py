@@ -227,4 +227,7 @@ def update(key: jax.Array, step: Any, masks: PyTree, params: PyTree,
   if cfg.algorithm == "set":
     return set_update(key, step, masks, params, grads, opt_state, cfg,
                       lr_schedule, fraction_fn=fraction_fn)
+  if cfg.algorithm != "none":
+    raise ValueError(f"algorithm {cfg.algorithm!r} prunes by a plan of counts:"
+                     " use dst.prune_update (the engine does)")
   return masks, params, opt_state
