@@ -239,6 +239,13 @@ def render(results_dirs: str | Sequence[str], specs: Sequence[Any],
   return "\n".join(lines).rstrip() + "\n"
 
 
+def _setup(setup: Mapping[str, Sequence[str]] | None) -> str:
+  """`hidden 256-256-256; sparsity 0.98; ...` from a claim.json's setup."""
+  if not setup:
+    return "-"
+  return "; ".join(f"{k} {', '.join(v)}" for k, v in setup.items())
+
+
 def _section(s: Any, results_dir: str, doc: Mapping[str, Any],
              out_dir: str) -> list[str]:
   ours = doc.get("ours") or {}
@@ -255,6 +262,7 @@ def _section(s: Any, results_dir: str, doc: Mapping[str, Any],
       f"- Run length: {_span(doc.get('epochs'))} epochs, "
       f"{_span(doc.get('seeds'))} seeds; converged: {_conv_cell(doc)}; "
       f"MDE (80% power): {_num(doc.get('mde80'))}.",
+      f"- Setup: {_setup(doc.get('setup'))}.",
       f"- Command: `{doc.get('command', '-')}` ({doc.get('n_runs', '-')} "
       "runs x seeds)",
       f"- Hardware: {hw.get('device') or '-'} ({hw.get('backend') or '-'}); "

@@ -102,6 +102,28 @@ def seeds_and_epochs(*results: sweep.SweepResult | None) -> dict[str, Any]:
   return {"seeds": list(span(seeds)), "epochs": list(span(epochs))}
 
 
+SETUP_FIELDS = ("dataset", "hidden", "sparsity", "distribution",
+                "dst.algorithm", "optim.name", "optim.learning_rate",
+                "batch_size")
+
+
+def setup(*results: sweep.SweepResult | None) -> dict[str, list[str]]:
+  """The training setup behind a claim, read from its runs' saved configs:
+  each of `SETUP_FIELDS` with the distinct values its runs use (so a report
+  says which architecture and recipe a verdict rests on, e.g. a scaled-down
+  MLP)."""
+  seen: dict[str, set[str]] = {k: set() for k in SETUP_FIELDS}
+  for r in results:
+    for res in ([] if r is None else r.groups.values()):
+      for config in res.configs:
+        for k in SETUP_FIELDS:
+          v = config.get(k)
+          if v is not None:
+            seen[k].add("-".join(map(str, v)) if isinstance(v, (list, tuple))
+                        else str(v))
+  return {k: sorted(v) for k, v in seen.items() if v}
+
+
 def layers_of(tree: Mapping[str, Any]) -> list[np.ndarray]:
   """The kernel masks of a mask pytree, in layer order."""
   return [np.asarray(tree[k]["kernel"]) for k in utils.natural_order(tree)]

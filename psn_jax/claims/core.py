@@ -253,6 +253,7 @@ def reproduce(spec: ClaimSpec, mode: str, workdir: str, *,
   meta = _meta(first, second)
   doc = {**_header(spec, mode, command), **out,
          **common.seeds_and_epochs(first, second),
+         "setup": common.setup(first, second),
          "n_runs": len(runs) + (0 if second is None else
                                 sum(len(r.names) for r in second.groups.values())),
          "missing_datasets": missing,
