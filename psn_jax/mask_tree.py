@@ -36,7 +36,7 @@ from psn_jax import utils
 __all__ = ["Path", "kernel_paths", "named_kernels", "layer_masks",
            "from_layer_masks", "path_leaves", "leaf_shape", "key_str",
            "DEFAULT_RULE", "check_rule", "select_paths", "matrix_shape",
-           "as_matrix", "fill_masks", "apply_masks", "count_active",
+           "as_matrix", "matrix_view", "fill_masks", "apply_masks", "count_active",
            "sparsity_of"]
 
 Path = tuple[str, ...]
@@ -234,6 +234,13 @@ def as_matrix(kernel: Any) -> Any:
   if np.ndim(kernel) == 2:
     return kernel
   return kernel.reshape(matrix_shape(leaf_shape(kernel)))
+
+
+def matrix_view(tree: Any) -> Any:
+  """`tree` with every leaf of > 2 axes as its `as_matrix` (a Conv kernel
+  or mask as `(kh * kw * c_in, c_out)`); 2-D and 1-D leaves are the same
+  objects, so an MLP's tree is unchanged. Works on tracers (one seed)."""
+  return jax.tree.map(lambda x: as_matrix(x) if np.ndim(x) > 2 else x, tree)
 
 
 def fill_masks(params: Any, chosen: dict[Path, Any]) -> Any:

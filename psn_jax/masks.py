@@ -60,6 +60,7 @@ from psn_jax.mask_tree import layer_masks
 from psn_jax.mask_tree import leaf_shape
 from psn_jax.mask_tree import named_kernels
 from psn_jax.mask_tree import matrix_shape
+from psn_jax.mask_tree import matrix_view
 from psn_jax.mask_tree import path_leaves
 from psn_jax.mask_tree import select_paths
 
@@ -69,7 +70,7 @@ __all__ = ["DISTRIBUTIONS", "SOURCES", "MASK_SOURCES", "PROFILES",
            "layer_budgets", "layer_keys", "feasible_budgets", "make_masks",
            "from_config", "perturb_masks", "apply_masks", "save_mask_file",
            "load_mask_file", "count_active", "sparsity_of", "DEFAULT_RULE",
-           "check_rule", "select_paths", "matrix_shape", "as_matrix",
+           "check_rule", "select_paths", "matrix_shape", "as_matrix", "matrix_view",
            "fill_masks"]
 
 # The registry under its earlier name (the same dict).

@@ -147,7 +147,7 @@ class Engine(NamedTuple):
   loss_and_grads: Callable[..., tuple[jax.Array, jax.Array, Params]]
   optimizer_step: Callable[..., tuple[Params, PyTree]]
   train_step: Callable[..., tuple[TrainState, tuple]]
-  model: models.MLP
+  model: Any  # models.MLP or models.CNN (models.make_model)
   params_shape: Params  # `jax.ShapeDtypeStruct`s of one seed's params
   tx: optax.GradientTransformation
   dst_config: dst.DSTConfig
@@ -200,8 +200,7 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
   Returns:
     An `Engine`; see the module docstring.
   """
-  model = models.MLP(hidden=tuple(config.hidden), num_classes=spec.num_classes,
-                     dropout=float(config.get("dropout", 0.0)))
+  model = models.make_model(config, spec.input_dim, spec.num_classes)
   precision = config.get("precision", "default")
   matmul_precision(precision)
   batch_size = config.batch_size
@@ -227,7 +226,7 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
   dummy_x = jnp.zeros((1, spec.input_dim), jnp.float32)
   params_shape = jax.eval_shape(model.init, jax.random.PRNGKey(0),
                                 dummy_x)["params"]
-  kernel_shapes = [(leaf.shape[0], leaf.shape[1])
+  kernel_shapes = [masks_lib.matrix_shape(leaf.shape)  # Conv: kh kw c_in
                    for leaf in masks_lib.layer_masks(params_shape)]
   edges = [tracking.fan_in_histogram_edges(n_in, config.track.hist_bins)
            for n_in, _ in kernel_shapes]
@@ -241,7 +240,9 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
   track_grad_norms = bool(config.track.get("grad_norms", True))
 
   def record(masks, start_masks, last_masks):
-    return tracking.topology_record(masks, start_masks, last_masks, edges)
+    view = masks_lib.matrix_view  # Conv kernels as matrices; MLPs unchanged
+    return tracking.topology_record(view(masks), view(start_masks),
+                                    view(last_masks), edges)
 
   def init(key: jax.Array, masks: Params,
            learning_rate: jax.Array | float | None = None) -> TrainState:
@@ -321,7 +322,8 @@ def make_train(config: ml_collections.ConfigDict, spec: DataSpec) -> Engine:
     loss, logits, dense_grads = bound_loss_and_grads(state.params, state.masks,
                                                      x, y, dropout_key)
     accuracy = jnp.sum(jnp.argmax(logits, -1) == y) / y.shape[0]
-    grad_norm = (tracking.neuron_grad_norms(dense_grads, state.masks)
+    grad_norm = (tracking.neuron_grad_norms(
+        masks_lib.matrix_view(dense_grads), masks_lib.matrix_view(state.masks))
                  if track_grad_norms else {})
     if dst_cfg.algorithm == "none" or not may_update:
       state = plain_step(state, step, dense_grads)
