@@ -18,7 +18,8 @@ every device (`psn_jax.sharding`; S padded to a multiple of the device count).
 Baselines: the per-seed Python loop (a jitted single-seed masked step called
 from Python for every batch) and, where torch imports, a PyTorch per-seed loop
 with masks (weights multiplied by the mask in the forward pass, gradients and
-weights masked around `torch.optim.Adam`), on the GPU where there is one.
+weights masked around `torch.optim.Adam`), on the GPU where there is one; on
+the CPU with an explicit thread count (the fastest of 1..cores, in the row).
 Split of RigL's overhead: static, RigL's program with no update firing
 ("rigl_off": the per-step `lax.cond` alone) and RigL, at `--cond_seeds`.
 Precision: step time under `jax.default_matmul_precision` float32 /
@@ -206,13 +207,22 @@ def time_python_loop(hidden, data: train_lib.Data, steps: int,
 
 
 def time_torch_loop(hidden, data: train_lib.Data, steps: int,
-                    n_seeds: int = 1) -> dict | None:
-  """Per-seed PyTorch loop with masks; None when torch does not import."""
+                    n_seeds: int = 1, threads: int = 0) -> dict | None:
+  """Per-seed PyTorch loop with masks; None when torch does not import.
+
+  On the CPU the thread count is set explicitly (`threads`, or 0: the fastest
+  of 1..cores on a short probe, `benchmarks.peers`): torch's default
+  oversubscribed two busy cores and made this loop 16-20x slower, which
+  understated PyTorch by more than an order of magnitude."""
   try:
     import torch  # pylint: disable=g-import-not-at-top
   except ImportError:
     return None
+  from benchmarks import peers  # pylint: disable=g-import-not-at-top
   dev = "cuda" if torch.cuda.is_available() else "cpu"
+  if dev == "cpu":
+    threads = peers.torch_threads(torch, threads)
+    torch.set_num_threads(threads)
   x_all = torch.as_tensor(np.asarray(data.x_train), device=dev)
   y_all = torch.as_tensor(np.asarray(data.y_train), device=dev).long()
   sizes = [N_IN, *hidden, N_CLASSES]
@@ -254,8 +264,10 @@ def time_torch_loop(hidden, data: train_lib.Data, steps: int,
     t_total += time.perf_counter() - t0
     n_steps += steps
   step_s = t_total / n_steps
-  return {"hidden": list(hidden), "baseline": f"torch loop ({dev})", "S": n_seeds,
-          "torch": torch.__version__, "step_ms": 1e3 * step_s,
+  label = f"torch loop ({dev}{f', {threads} threads' if dev == 'cpu' else ''})"
+  return {"hidden": list(hidden), "baseline": label, "S": n_seeds,
+          "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+          "step_ms": 1e3 * step_s,
           "seed_epochs_per_s": 1.0 / (STEPS_PER_REAL_EPOCH * step_s)}
 
 
