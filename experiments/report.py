@@ -1,7 +1,7 @@
 """Builds results/REPORT.md from the claim.json files of `experiments.reproduce`.
 
   python -m experiments.report --results results/claims_cpu \
-      results/claims_quick --out results/REPORT.md
+      results/claims_gpu_archive --out results/REPORT.md
 
 Every claim id of `configs/claims.py` gets a row per mode found (GPU, CPU
 test tier, quick demo) and a section; a claim without any
@@ -21,7 +21,9 @@ def main(argv: list[str]) -> int:
   from psn_jax import report, utils
   parser = argparse.ArgumentParser(prog="python -m experiments.report",
                                    description=__doc__.split("\n")[0])
-  parser.add_argument("--results", nargs="+", default=["results/claims_cpu"],
+  parser.add_argument("--results", nargs="+",
+                      default=["results/claims_cpu",
+                               "results/claims_gpu_archive"],
                       help="folders holding <id>/claim.json (several: one "
                       "summary row per claim and mode)")
   parser.add_argument("--out", default="results/REPORT.md")
