@@ -114,8 +114,8 @@ def placement(spec, first, second, ctx) -> dict:
            "shuffled": "layer 0 fan-in multiset; other layers as learned",
            "flat": "layer 0 total count; other layers as learned"}
   fig, (ax,) = plots.claim_figure(1, width=6)
-  cm.dot_ci(ax, [("effect", r["comparison"].split(":")[0], r["mean"],
-                  r["ci95"]) for r in rows[-3:]],
+  cm.dot_ci(ax, [(r["comparison"], "paired over seeds", r["mean"], r["ci95"])
+                for r in rows[-3:]],
             ylabel="paired accuracy difference (pp)",
             title=f"C6: layer-0 contrasts (mean, 95% CI; {conv.epochs} "
             "epochs)", lines=[(0.0, "no effect")])
