@@ -26,17 +26,22 @@ import copy
 from typing import Any, Sequence
 
 import ml_collections
+import numpy as np
 
 from configs import dey as dey_config
 from psn_jax import claims as lib
 from psn_jax import config as config_lib
+from psn_jax import budgets
+from psn_jax import dst
 from psn_jax import masks as masks_lib
 from psn_jax import sweep
 from psn_jax.claims import atlas as atlas_lib
 from psn_jax.claims import bourely
 from psn_jax.claims import bourely_speed
 from psn_jax.claims import dey
+from psn_jax.claims import dey_cnn
 from psn_jax.claims import liu
+from psn_jax.claims import liu_pruning
 from psn_jax.claims import psn
 from psn_jax.claims import psn_placement
 
@@ -338,6 +343,50 @@ def l3_runs(mode: str, root: str = "") -> list[sweep.Run]:
                    {"name": "set_independent"}])
 
 
+# Fashion-MNIST's training examples over Liu's batch of 100: steps per epoch.
+_LIU_STEPS_PER_EPOCH = 60000 // 100
+
+
+def l5_runs(mode: str, root: str = "") -> list[sweep.Run]:
+  """SET and RigL from scratch (one training run of E epochs, rewired once
+  per epoch) and IMP with rewinding (rounds of E epochs, `drop_fraction` of
+  the remaining weights a round, rewound to the weights after `t_start`
+  steps) to the same final density, Liu's SET setup; mask snapshots at
+  every IMP round."""
+  sizes = _pick(mode, {"sparsity": 0.75},
+                {"hidden": (256, 256), "num_seeds": 3, "sparsity": 0.9},
+                {"hidden": (784, 784, 784), "num_seeds": 5, "sparsity": 0.9},
+                {"hidden": (256, 256, 256), "num_seeds": 5, "sparsity": 0.9})
+  # Epochs per round (= SET's and RigL's run), IMP's rate, rewind step.
+  per_round, rate, rewind_step = _pick(mode, (2, 0.5, 1), (2, 0.5, 300),
+                                       (20, 0.2, 300), (10, 0.5, 300))
+  runs = []
+  for algo in ("set", "rigl"):
+    c = _set(mode, profile="erdos_renyi", num_epochs=per_round,
+             **{"dst.algorithm": algo}, **sizes)
+    c.track.snapshot_every = c.num_epochs
+    runs += _runs(c, [{"name": algo}])
+  c = _set(mode, num_epochs=per_round, **sizes)
+  shape = [s for s in lib.core.params_shape(c).values()]
+  full = [int(np.prod(l["kernel"].shape)) for l in shape]
+  finals = [int(b) for b in budgets.layer_budgets(
+      [l["kernel"].shape for l in shape], c.sparsity, c.distribution,
+      dense_first=c.dense_first, dense_last=c.dense_last)]
+  rounds = dst.imp_rounds(full, finals, rate)
+  epoch_steps = 0 if mode == "toy" else _LIU_STEPS_PER_EPOCH
+  c = _set(mode, num_epochs=(rounds + 1) * per_round,
+           **{"dst.algorithm": "imp", "dst.drop_fraction": rate,
+              "dst.delta_t": per_round * epoch_steps,
+              "dst.t_start": rewind_step, "dst.t_end_fraction": 1.0},
+           **sizes)
+  if mode == "toy":     # one epoch a round: delta_t = 0 (once per epoch)
+    with c.unlocked():
+      c.num_epochs = rounds + 1
+    c.checkpoint_every = c.num_epochs
+  c.track.snapshot_every = c.num_epochs // (rounds + 1)
+  return runs + _runs(c, [{"name": "imp"}])
+
+
 # ---------------------------------------------------------------------------
 # Dey et al. 2018/2019 [code]: Adam, batch 256, L2, class junction dense.
 
@@ -392,6 +441,54 @@ def d3_runs(mode: str, root: str = "") -> list[sweep.Run]:
                                   "circulant", "circulant_banded",
                                   "block_diagonal")]
   return _with_permuted(c, lib.feasible_points(c, arms), c.dataset)
+
+
+# Dey et al.: D1, CNNs whose fully connected layers are pre-defined sparse
+# [ours: LeNet-5 trunk, one wide hidden layer; Dey's Adam recipe].
+
+D1_PATTERNS = ("dey_clash_free", "random", "lognormal")
+
+
+def _d1_base(mode: str, dataset: str) -> ml_collections.ConfigDict:
+  c = dey_config.get_config("mnist")
+  with c.unlocked():
+    c.model = "lenet5"
+    c.mask_rule = "Dense_.*/kernel"  # the fully connected junctions only
+  sizes = _pick(mode, {"hidden": (300,), "num_epochs": 1, "num_seeds": 2,
+                       "batch_size": 64},
+                {"hidden": (1000,), "num_epochs": 1, "num_seeds": 2},
+                {"hidden": (1000,), "num_epochs": 20, "num_seeds": 5},
+                {"hidden": (1000,), "num_epochs": 10, "num_seeds": 3})
+  return _sized(c, mode, {"dataset": dataset, "input_pad": 0,
+                          "dense_last": False, **sizes})
+
+
+def d1_runs(mode: str, root: str = "") -> list[sweep.Run]:
+  """Dense LeNet-5 CNN against its fully connected layers pre-defined sparse:
+  class layer at 0.4% (hidden junction dense), and the hidden junction at
+  1-2% with the class layer dense (fully connected density < 5%)."""
+  runs = []
+  for ds in _pick(mode, ("mnist", "fashion_mnist"),
+                  ("fashion_mnist", "mnist"), ("fashion_mnist", "mnist"),
+                  ("fashion_mnist", "mnist")):
+    c = _d1_base(mode, ds)
+    arms = [_dense(f"{ds}/dense")]
+    arms += [_arm(f"{ds}/{p}_class0.4", 0.996, p, dense_first=True)
+             for p in D1_PATTERNS]
+    for d in _pick(mode, (0.02,), (0.02,), (0.02, 0.01), (0.02, 0.01)):
+      arms += [_arm(f"{ds}/{p}_hidden{d:g}", 1 - d, p, dense_last=True)
+               for p in D1_PATTERNS]
+    runs += _runs(c, dey_cnn.feasible_points(c, arms))
+  return runs
+
+
+def d1_unreachable(mode: str) -> list[str]:
+  """D1's arms no pattern can build (clash-free class layer below 10%)."""
+  c = _d1_base(mode, "mnist")
+  arms = [_arm(f"{p}_class0.4", 0.996, p, dense_first=True)
+          for p in D1_PATTERNS]
+  kept = {a["name"] for a in dey_cnn.feasible_points(c, arms)}
+  return [a["name"] for a in arms if a["name"] not in kept]
 
 
 # ---------------------------------------------------------------------------
@@ -537,6 +634,16 @@ CLAIMS: dict[str, lib.ClaimSpec] = {s.id: s for s in (
         "(one-sided F-test, alpha 0.05) and range <= 0.6 pp",
         l3_runs, liu.same_accuracy, sweep="L3"),
     lib.ClaimSpec(
+        "L5", "SET and RigL find tickets more cheaply than IMP", _LIU,
+        "adaptive sparse connectivity finds well-performing subnetworks "
+        "(winning tickets) in a more efficient and robust way than the "
+        "lottery ticket hypothesis implies", "as accurate, cheaper",
+        "at equal final density, IMP - arm per seed for SET and RigL: one-"
+        "sided non-inferiority, margin 0.5 pp, alpha 0.05; and each arm's "
+        "training FLOPs (from the masks, IMP's rounds included) below IMP's; "
+        "spread over seeds and NNSTD between seeds reported",
+        l5_runs, liu_pruning.tickets, sweep="L5"),
+    lib.ClaimSpec(
         "D2", "Pre-defined sparse MLPs cut parameters > 5x without loss", _DEY,
         "storage and compute fall by more than 5x without significant "
         "performance loss (MNIST, Morse)", "> 5x at no significant loss",
@@ -548,6 +655,17 @@ CLAIMS: dict[str, lib.ClaimSpec] = {s.id: s for s in (
         "low scatter, worse accuracy, at equal density", "r(scatter, acc) > 0",
         "Pearson r > 0 on pattern means, alpha 0.05; beside it the same on "
         "permuted pixels (locality control)", d3_runs, dey.scatter),
+    lib.ClaimSpec(
+        "D1", "CNNs lose no accuracy at < 0.5% class-layer density", _DEY,
+        "CNNs can operate without any loss of accuracy at less than half "
+        "percent classification layer connection density, or less than 5 "
+        "percent overall density (fully connected layers pre-defined sparse)",
+        "no loss at < 0.5% / < 5%",
+        "per dataset, arms at class-layer density < 0.5% or fully connected "
+        "density < 5% vs the dense CNN; one-sided non-inferiority, margin "
+        "0.5 pp, Holm over arms, alpha 0.05; CIFAR: data not available here",
+        d1_runs, dey_cnn.cnn_density, datasets=("fashion_mnist", "mnist"),
+        unreachable=d1_unreachable),
     lib.ClaimSpec(
         "B1", "Fixed random or structured graphs match or beat dense", _BOU,
         "MLPs on random or structured bipartite graphs fixed before training "

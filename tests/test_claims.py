@@ -45,9 +45,12 @@ def test_toy_runs_are_valid_and_share_few_programs(claim_id, tmp_path):
   spec = claims_config.get(claim_id)
   runs = spec.runs("toy", str(tmp_path))
   assert runs and len({r.name for r in runs}) == len(runs)
-  assert all(r.config.num_epochs == 1 and r.config.num_seeds <= 4
+  # L5: SET and RigL rewire once per epoch (2 epochs), IMP prunes twice (3
+  # epochs, one a round), three algorithms: three programs.
+  longest = 3 if claim_id == "L5" else 1
+  assert all(r.config.num_epochs <= longest and r.config.num_seeds <= 4
              for r in runs)
-  assert len(sweep.plan(runs)) <= 2
+  assert len(sweep.plan(runs)) <= (3 if claim_id == "L5" else 2)
 
 
 @pytest.mark.parametrize("claim_id", ["C1", "C3", "C5", "L3", "D3", "B1",
@@ -74,7 +77,7 @@ def test_cpu_tier_uses_the_papers_architectures_and_enough_epochs(claim_id):
   hidden = {tuple(r.config.hidden) for r in runs}
   if claim_id.startswith("C") or claim_id in ("B1", "B2", "B3", "atlas"):
     assert (300, 100) in hidden                 # PSN's LeNet-300-100
-  elif claim_id in ("L2", "L3", "L4"):
+  elif claim_id in ("L2", "L3", "L4", "L5"):
     assert hidden == {(256, 256, 256)}          # Liu's MLP, scaled down
   elif claim_id == "D2":
     mnist = [r.config for r in runs if r.config.dataset == "mnist"]
@@ -270,6 +273,15 @@ def _toy_checks(workdir: str, claim_id: str) -> None:
     assert doc["statistics"]["sd_independent"] >= 0
   elif claim_id == "L2":
     assert {r["training"] for r in rows} == {"static", "SET"}
+  elif claim_id == "L5":
+    by = {r["method"]: r for r in rows if "method" in r}
+    assert set(by) == {"set", "rigl", "imp"}
+    # Equal final density; IMP's three rounds (density 1, 0.5, 0.25 of the
+    # sparse layer) cost more than two epochs at 0.25.
+    assert len({round(r["final_density_sparse_layers"], 6)
+                for r in by.values()}) == 1
+    ratios = [r["flops_ratio"] for r in rows if "flops_ratio" in r]
+    assert len(ratios) == 2 and all(0 < x < 1 for x in ratios)
   elif claim_id == "D3":
     assert {r["view"] for r in rows} == {"mnist", "mnist (pixels permuted)"}
     assert set(doc["locality_control"]) == {"mnist",

@@ -152,3 +152,18 @@ def test_gmp_reaches_the_budget_vmapped_over_seeds(algorithm="gmp_global"):
         state.masks)):
       assert not np.asarray(p[s])[~np.asarray(m[s])].any()
   assert np.isfinite(np.asarray(metrics.test_loss)).all()
+
+
+def test_procedure_flops_hand_count():
+  """A 3-2-1 network: layer 0 pruned to 4 of 6 connections, layer 1 dense."""
+  from psn_jax.claims import liu_pruning
+  dense = [np.ones((3, 2), bool), np.ones((2, 1), bool)]
+  pruned = [np.array([[1, 0], [1, 1], [0, 1]], bool), np.ones((2, 1), bool)]
+  assert liu_pruning.forward_flops(dense) == 2 * 8
+  assert liu_pruning.forward_flops(pruned) == 2 * 6
+  # IMP-like: 5 steps dense, 5 steps pruned, batch 2: 3 * 2 * (5*16 + 5*12).
+  assert liu_pruning.procedure_flops([(5, dense), (5, pruned)], 2) == 840
+  # RigL-like: 10 steps pruned, 3 of them with the dense weight gradient
+  # (2 * (8 - 6) FLOPs more per example): 720 + 3 * 2 * 4.
+  assert liu_pruning.procedure_flops([(10, pruned)], 2, dense_grad_steps=3,
+                                     dense_masks=dense) == 744

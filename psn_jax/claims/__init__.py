@@ -8,7 +8,9 @@
   fixed effects, convergence), pure functions of arrays, tested on simulated
   null and true effects; `statistics`: paired t, TOST, Holm, power.
 * `common`: reading sweeps by config field, summaries, topology measures.
-* `psn` (C1-C5), `psn_placement` (C6), `liu` (L2-L4), `dey` (D2, D3), `bourely` (B1-B3), `atlas`.
+* `psn` (C1-C5), `psn_placement` (C6), `liu` (L2-L4), `liu_pruning` (L5:
+  SET and RigL against IMP's tickets), `dey` (D2, D3), `bourely` (B1-B3),
+  `bourely_speed` (B4: sparse execution's speed-ups, a benchmark), `atlas`.
 
 `configs/claims.py` holds the specs (`CLAIMS`); `experiments.reproduce` and
 `experiments.report` are the command lines.
@@ -16,10 +18,12 @@
 
 from psn_jax.claims import atlas
 from psn_jax.claims import bourely
+from psn_jax.claims import bourely_speed
 from psn_jax.claims import common
 from psn_jax.claims import core
 from psn_jax.claims import dey
 from psn_jax.claims import liu
+from psn_jax.claims import liu_pruning
 from psn_jax.claims import psn
 from psn_jax.claims import psn_placement
 from psn_jax.claims import statistics
@@ -34,7 +38,8 @@ from psn_jax.claims.core import reproduce
 from psn_jax.claims.core import unreachable_points
 from psn_jax.claims.verdicts import VERDICTS
 
-__all__ = ["atlas", "bourely", "common", "core", "dey", "liu", "psn",
+__all__ = ["atlas", "bourely", "bourely_speed", "common", "core", "dey",
+           "liu", "liu_pruning", "psn",
            "psn_placement", "statistics", "verdicts", "CLAIM_FILE", "ClaimSpec", "MODES", "copy_claim",
            "dataset_available", "feasible_points", "reproduce",
            "unreachable_points", "VERDICTS"]
