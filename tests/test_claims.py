@@ -282,6 +282,10 @@ def _toy_checks(workdir: str, claim_id: str) -> None:
                 for r in by.values()}) == 1
     ratios = [r["flops_ratio"] for r in rows if "flops_ratio" in r]
     assert len(ratios) == 2 and all(0 < x < 1 for x in ratios)
+    # IMP's saved masks, round by round: dense, half, the 25% budget (exact).
+    rounds = [r["active_per_layer"] for r in rows if "imp_round_ending_epoch"
+              in r]
+    assert rounds == [[784 * 16, 160], [392 * 16, 160], [196 * 16, 160]]
   elif claim_id == "D3":
     assert {r["view"] for r in rows} == {"mnist", "mnist (pixels permuted)"}
     assert set(doc["locality_control"]) == {"mnist",

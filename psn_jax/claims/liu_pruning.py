@@ -155,6 +155,11 @@ def tickets(spec, first, second, ctx) -> dict:
                  "final_density_sparse_layers": density,
                  "train_gflops_per_seed": cm.finite(np.mean(flops[m]) / 1e9),
                  "epochs": int(cm.field(first, arm[m], "num_epochs"))})
+  res, v = cm.locate(first, imp)
+  for t, e in enumerate(int(e) for e in res.snapshot_epochs):
+    if e > 0:   # the masks IMP's round ending at epoch e trained (seed 0)
+      rows.append({"imp_round_ending_epoch": e, "active_per_layer": [
+          int(x.sum()) for x in cm.layers_of(res.mask_snapshot(v, 0, t))]})
   conv = cm.converged(first, list(arm.values()), L5_MARGIN)
   for m in ("set", "rigl"):
     if m not in arm:
