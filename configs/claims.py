@@ -39,6 +39,7 @@ from psn_jax.claims import atlas as atlas_lib
 from psn_jax.claims import bourely
 from psn_jax.claims import bourely_speed
 from psn_jax.claims import dey
+from psn_jax.claims import dey_cnn
 from psn_jax.claims import liu
 from psn_jax.claims import liu_pruning
 from psn_jax.claims import psn
@@ -442,6 +443,54 @@ def d3_runs(mode: str, root: str = "") -> list[sweep.Run]:
   return _with_permuted(c, lib.feasible_points(c, arms), c.dataset)
 
 
+# Dey et al.: D1, CNNs whose fully connected layers are pre-defined sparse
+# [ours: LeNet-5 trunk, one wide hidden layer; Dey's Adam recipe].
+
+D1_PATTERNS = ("dey_clash_free", "random", "lognormal")
+
+
+def _d1_base(mode: str, dataset: str) -> ml_collections.ConfigDict:
+  c = dey_config.get_config("mnist")
+  with c.unlocked():
+    c.model = "lenet5"
+    c.mask_rule = "Dense_.*/kernel"  # the fully connected junctions only
+  sizes = _pick(mode, {"hidden": (300,), "num_epochs": 1, "num_seeds": 2,
+                       "batch_size": 64},
+                {"hidden": (1000,), "num_epochs": 1, "num_seeds": 2},
+                {"hidden": (1000,), "num_epochs": 20, "num_seeds": 5},
+                {"hidden": (1000,), "num_epochs": 10, "num_seeds": 3})
+  return _sized(c, mode, {"dataset": dataset, "input_pad": 0,
+                          "dense_last": False, **sizes})
+
+
+def d1_runs(mode: str, root: str = "") -> list[sweep.Run]:
+  """Dense LeNet-5 CNN against its fully connected layers pre-defined sparse:
+  class layer at 0.4% (hidden junction dense), and the hidden junction at
+  1-2% with the class layer dense (fully connected density < 5%)."""
+  runs = []
+  for ds in _pick(mode, ("mnist", "fashion_mnist"),
+                  ("fashion_mnist", "mnist"), ("fashion_mnist", "mnist"),
+                  ("fashion_mnist", "mnist")):
+    c = _d1_base(mode, ds)
+    arms = [_dense(f"{ds}/dense")]
+    arms += [_arm(f"{ds}/{p}_class0.4", 0.996, p, dense_first=True)
+             for p in D1_PATTERNS]
+    for d in _pick(mode, (0.02,), (0.02,), (0.02, 0.01), (0.02, 0.01)):
+      arms += [_arm(f"{ds}/{p}_hidden{d:g}", 1 - d, p, dense_last=True)
+               for p in D1_PATTERNS]
+    runs += _runs(c, dey_cnn.feasible_points(c, arms))
+  return runs
+
+
+def d1_unreachable(mode: str) -> list[str]:
+  """D1's arms no pattern can build (clash-free class layer below 10%)."""
+  c = _d1_base(mode, "mnist")
+  arms = [_arm(f"{p}_class0.4", 0.996, p, dense_first=True)
+          for p in D1_PATTERNS]
+  kept = {a["name"] for a in dey_cnn.feasible_points(c, arms)}
+  return [a["name"] for a in arms if a["name"] not in kept]
+
+
 # ---------------------------------------------------------------------------
 # Bourely et al. 2017 [abs]: graph families over densities.
 
@@ -606,6 +655,17 @@ CLAIMS: dict[str, lib.ClaimSpec] = {s.id: s for s in (
         "low scatter, worse accuracy, at equal density", "r(scatter, acc) > 0",
         "Pearson r > 0 on pattern means, alpha 0.05; beside it the same on "
         "permuted pixels (locality control)", d3_runs, dey.scatter),
+    lib.ClaimSpec(
+        "D1", "CNNs lose no accuracy at < 0.5% class-layer density", _DEY,
+        "CNNs can operate without any loss of accuracy at less than half "
+        "percent classification layer connection density, or less than 5 "
+        "percent overall density (fully connected layers pre-defined sparse)",
+        "no loss at < 0.5% / < 5%",
+        "per dataset, arms at class-layer density < 0.5% or fully connected "
+        "density < 5% vs the dense CNN; one-sided non-inferiority, margin "
+        "0.5 pp, Holm over arms, alpha 0.05; CIFAR: data not available here",
+        d1_runs, dey_cnn.cnn_density, datasets=("fashion_mnist", "mnist"),
+        unreachable=d1_unreachable),
     lib.ClaimSpec(
         "B1", "Fixed random or structured graphs match or beat dense", _BOU,
         "MLPs on random or structured bipartite graphs fixed before training "

@@ -392,7 +392,9 @@ def collect(configs, names, seeds, engine, state, history, meta,
   n = len(configs)
   hist = {k: _by_variant(np.swapaxes(np.asarray(history[k]), 0, 1), n)
           for k in results_lib.METRICS}
-  final_masks = dict(masks_lib.named_kernels(state.masks))
+  # Conv kernels [run, kh, kw, c_in, c_out] as [run, kh kw c_in, c_out].
+  final_masks = {k: np.asarray(m).reshape(np.shape(m)[0], -1, np.shape(m)[-1])
+                 for k, m in masks_lib.named_kernels(state.masks)}
   records = jax.tree.map(lambda r: _by_variant(r, n), state.records)
   num_epochs = configs[0].num_epochs
   grad = {k: _by_variant(np.asarray(g) / num_epochs, n)
