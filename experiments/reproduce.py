@@ -4,7 +4,8 @@
   python -m experiments.reproduce --all --workdir $OUT/claims        # full, GPU
   python -m experiments.reproduce L3 L4 B1 B2 B3 --mode quick --workdir runs/demo
 
-Ids: C1 C1R C2 C3 C4 C5 C6 L2 L3 L4 D2 D3 B1 B2 B3 atlas (`configs/claims.py`).
+Ids: C1 C1R C2 C3 C4 C5 C6 L2 L3 L4 L5 D2 D3 B1 B2 B3 B4 atlas
+(`configs/claims.py`; B4 trains nothing: it times inference).
 L3 and L4 share one sweep (the ten nearly identical SET starts), as do B1, B2
 and B3 (the graph-family grid): the second id reuses the first's training.
 Each id writes WORKDIR/<id>/claim.json, <id>.png and results.csv; a rerun
