@@ -30,10 +30,10 @@ INLINE = "module://matplotlib_inline.backend_inline"
 PLOTTING = re.compile(r"\bplots\.\w+\(|\bplt\.\w+\(")
 
 
-def test_there_are_three_numbered_notebooks():
+def test_there_are_four_numbered_notebooks():
   names = [os.path.basename(p) for p in NOTEBOOKS]
   assert names == ["01_quickstart.ipynb", "02_rigl_equilibrium.ipynb",
-                   "03_topology_toolkit.ipynb"]
+                   "03_topology_toolkit.ipynb", "04_your_model.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
