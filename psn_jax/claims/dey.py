@@ -110,11 +110,13 @@ def scatter(spec, first, second, ctx) -> dict:
       rows.append({"view": vw, "pattern": cm.field(first, n, "profile"),
                    "scatter": x, "accuracy": cm.describe(cm.acc(first, n))})
     for j, (n, x, y) in enumerate(zip(kept, xs, ys)):
-      ax.plot([x], [y], cm.MARKERS[j % len(cm.MARKERS)],
-              color=plots.OKABE_ITO[j % len(plots.OKABE_ITO)],
-              label=cm.field(first, n, "profile"))
+      lo, hi = cm.describe(cm.acc(first, n))["ci95"]
+      ax.errorbar([x], [y], yerr=[[y - lo], [hi - y]], capsize=3,
+                  fmt=cm.MARKERS[j % len(cm.MARKERS)],
+                  color=plots.OKABE_ITO[j % len(plots.OKABE_ITO)],
+                  label=cm.field(first, n, "profile"))
     ax.set(xlabel="network scatter (Dey; mean over seeds)",
-           ylabel="test accuracy (%, mean over seeds)",
+           ylabel="test accuracy (%; seed mean, 95% CI)",
            title=f"D3: {vw} ({conv.epochs} epochs)")
     ax.legend(fontsize=7)
   original = next(v for k, v in by_view.items() if "permuted" not in k)
