@@ -97,16 +97,19 @@ def _layer_names(params: Params) -> list[str]:
   return utils.natural_order(names)
 
 
-def gather_layout(kernel: np.ndarray, mask: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def gather_layout(kernel: np.ndarray, mask: np.ndarray,
+                  width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
   """The ELL layout of one masked kernel, by fan-in.
 
   Args:
     kernel: float (n_in, n_out).
     mask: bool (n_in, n_out).
+    width: pad K to at least this (<= n_in), so that networks of one shape
+      with different fan-ins share one compiled program; None: no padding.
 
   Returns:
-    `(idx, w)`, both (n_out, K) with K = the largest fan-in (at least 1):
+    `(idx, w)`, both (n_out, K) with K = the largest fan-in (at least 1, at
+    least `width`):
     `idx[j, :f_j]` the active inputs of neuron j in increasing order and
     `w[j, :f_j]` their weights; padding has index 0 and weight 0.
   """
@@ -114,7 +117,7 @@ def gather_layout(kernel: np.ndarray, mask: np.ndarray
   mask = np.asarray(mask, bool)
   n_in, n_out = mask.shape
   fan_in = mask.sum(axis=0)
-  width = max(1, int(fan_in.max()) if n_out else 1)
+  width = max(1, int(fan_in.max()) if n_out else 1, min(width or 0, n_in))
   # Stable sort of each column: active rows first, in increasing row order.
   order = np.argsort(~mask, axis=0, kind="stable")[:width].T   # (n_out, K)
   valid = np.arange(width)[None, :] < fan_in[:, None]
@@ -123,8 +126,8 @@ def gather_layout(kernel: np.ndarray, mask: np.ndarray
   return idx, w.astype(np.float32)
 
 
-def compile_mlp(params: Params, masks: Params, layout: str = "gather"
-                ) -> SparseMLP:
+def compile_mlp(params: Params, masks: Params, layout: str = "gather", *,
+                fan_in_width: int | None = None) -> SparseMLP:
   """One seed's trained MLP as a `SparseMLP` of `layout` (host-side, once).
 
   Args:
@@ -132,6 +135,7 @@ def compile_mlp(params: Params, masks: Params, layout: str = "gather"
       one seed (no leading seed axis).
     masks: bool pytree with the params' structure.
     layout: "gather", "bcoo" or "dense".
+    fan_in_width: the gather layout's K is at least this (`gather_layout`).
 
   Raises:
     ValueError: one line naming `layout` and the allowed values.
@@ -146,7 +150,7 @@ def compile_mlp(params: Params, masks: Params, layout: str = "gather"
     if kind == "dense":
       layers.append(DenseLayer(jnp.asarray(np.where(mask, kernel, 0.0)), bias))
     elif kind == "gather":
-      idx, w = gather_layout(kernel, mask)
+      idx, w = gather_layout(kernel, mask, fan_in_width)
       layers.append(GatherLayer(jnp.asarray(idx), jnp.asarray(w), bias))
     else:
       nnz = int(mask.sum())
