@@ -86,72 +86,80 @@ def _inner_leaves(opt_state):
 
 
 def test_imp_exact_counts_per_round_and_bitwise_rewind():
-  """Two rounds of IMP (50% a round to density 0.25) on one seed, step by
-  step: after each prune the counts are the plan's and the surviving weights
-  are bitwise those after `t_start` = 3 optimizer steps."""
+  """Two rounds of IMP (50% a round to density 0.25), two seeds vmapped,
+  step by step: after each prune the counts are the plan's and the surviving
+  weights and optimizer state are bitwise those after `t_start` = 3
+  optimizer steps; pruned weights and state stay exactly zero."""
   config, engine = _engine("imp", 0.75, delta_t=6, t_start=3, rate=0.5)
   x, y = _data()
-  masks = runner.build_masks(config, engine.params_shape, [0])
-  state = engine.init(train_lib.seed_key(0), jax.tree.map(lambda m: m[0],
-                                                          masks))
-  sizes = [int(np.prod(s)) for s in (12 * 24, 24 * 3)]
-  assert _kernel_counts(state.masks) == sizes        # IMP starts dense
-  step = jax.jit(engine.train_step)
-  rewind_params = None
-  plan = dst.prune_plan("imp", [6, 12], 3, 0.5, sizes, [72, 72])
-  np.testing.assert_array_equal(plan.counts, [[144, 72], [72, 72]])
-  for t in range(13):
-    state, _ = step(state, t, x[t * 16:(t + 1) * 16], y[t * 16:(t + 1) * 16])
-    if t == 2:                                       # 3 optimizer steps done
-      rewind_params = jax.device_get(state.params)
-      rewind_inner = jax.device_get(state.opt_state[0])
-    if t in (6, 12):
-      counts = _kernel_counts(state.masks)
-      assert counts == list(plan.counts[t // 6 - 1]), (t, counts)
-      for p, p3, m in zip(jax.tree.leaves(state.params),
-                          jax.tree.leaves(rewind_params),
-                          jax.tree.leaves(state.masks)):
-        np.testing.assert_array_equal(np.asarray(p),
-                                      np.where(np.asarray(m), p3, 0))
-      for s, s3 in zip(_inner_leaves(state.opt_state),
-                       jax.tree.leaves(rewind_inner)):
-        if np.shape(s) == np.shape(s3) and np.ndim(s) >= 2:
-          m = np.asarray(masks_lib.layer_masks(state.masks)[0]
-                         if np.shape(s) == (12, 24) else
-                         masks_lib.layer_masks(state.masks)[1])
-          np.testing.assert_array_equal(np.asarray(s), np.where(m, s3, 0))
-        else:                                        # step counts, scalars
-          np.testing.assert_array_equal(np.asarray(s), np.asarray(s3))
-    # Pruned weights and their optimizer state are exactly zero throughout.
-    for p, m in zip(jax.tree.leaves(state.params),
-                    jax.tree.leaves(state.masks)):
-      assert not np.asarray(p)[~np.asarray(m)].any()
-    for s, m in zip([l for l in _inner_leaves(state.opt_state)
-                     if np.ndim(l) >= 2], masks_lib.layer_masks(state.masks)):
-      assert not np.asarray(s)[~np.asarray(m)].any()
-
-
-def test_gmp_reaches_the_budget_vmapped_over_seeds(algorithm="gmp_global"):
-  """Per-layer pruning is the IMP test's path; here the global ranking."""
-  config, engine = _engine(algorithm, 0.9, delta_t=4, epochs=2, skip=False)
-  x, y = _data()
-  xt, yt = _data(64, seed=1)
-  data = train_lib.Data(x, y, xt, yt)
   seeds = [0, 1]
   masks = runner.build_masks(config, engine.params_shape, seeds)
   keys = jnp.stack([train_lib.seed_key(s) for s in seeds])
-  state, metrics = jax.jit(jax.vmap(engine.train, in_axes=(0, 0, None)))(
-      keys, masks, data)
-  for s in seeds:
-    counts = _kernel_counts(jax.tree.map(lambda a: a[s], state.masks))
-    if algorithm == "gmp":
-      assert counts == [29, 72]                     # round(0.1 * 288), dense
-    else:
-      assert counts[0] == 29 and counts[1] == 72    # one sparse layer: same
-    for p, m in zip(jax.tree.leaves(state.params), jax.tree.leaves(
-        state.masks)):
-      assert not np.asarray(p[s])[~np.asarray(m[s])].any()
-  assert np.isfinite(np.asarray(metrics.test_loss)).all()
+  state = jax.vmap(engine.init)(keys, masks)
+  sizes = [12 * 24, 24 * 3]
+  plan = dst.prune_plan("imp", [6, 12], 3, 0.5, sizes, [72, 72])
+  np.testing.assert_array_equal(plan.counts, [[144, 72], [72, 72]])
+  step = jax.jit(jax.vmap(engine.train_step, in_axes=(0, None, None, None)))
+  for t in range(13):
+    state, _ = step(state, t, x[t * 16:(t + 1) * 16], y[t * 16:(t + 1) * 16])
+    if t == 2:                                       # 3 optimizer steps done
+      saved_params = jax.device_get(state.params)
+      saved_inner = jax.device_get(state.opt_state[0])
+    for s in range(len(seeds)):
+      one = jax.tree.map(lambda a: np.asarray(a[s]), state)
+      kernels = masks_lib.layer_masks(one.masks)
+      expected = sizes if t < 6 else list(plan.counts[0 if t < 12 else 1])
+      assert _kernel_counts(one.masks) == expected, (t, s)
+      for p, m in zip(jax.tree.leaves(one.params), jax.tree.leaves(one.masks)):
+        assert not p[~m].any()
+      moments = [l for l in jax.tree.leaves(one.opt_state[0]) if l.ndim >= 2]
+      for l, m in zip(moments, kernels):
+        assert not l[~m].any()
+      if t in (6, 12):                               # just pruned, rewound
+        for p, p3, m in zip(jax.tree.leaves(one.params),
+                            jax.tree.leaves(saved_params),
+                            jax.tree.leaves(one.masks)):
+          np.testing.assert_array_equal(p, np.where(m, p3[s], 0))
+        for l, l3 in zip(jax.tree.leaves(one.opt_state[0]),
+                         jax.tree.leaves(saved_inner)):
+          if l.ndim >= 2:
+            m = kernels[0] if l.shape == kernels[0].shape else kernels[1]
+            np.testing.assert_array_equal(l, np.where(m, l3[s], 0))
+          else:                                      # the step count: 3
+            np.testing.assert_array_equal(l, l3[s])
+
+
+def test_global_pruning_ranks_across_layers():
+  """gmp_global / imp_global: one magnitude ranking over the pruned layers;
+  a layer at its full size in the plan (dense_last) is never touched."""
+  from psn_jax.dst import prune as prune_lib
+  masks = {"a": {"kernel": np.ones((2, 3), bool), "bias": np.ones(3, bool)},
+           "b": {"kernel": np.ones((3, 2), bool), "bias": np.ones(2, bool)},
+           "c": {"kernel": np.ones((2, 1), bool), "bias": np.ones(1, bool)}}
+  params = {"a": {"kernel": np.array([[1., -9], [8, 2], [7, 6]]).T.copy(),
+                  "bias": np.ones(3)},
+            "b": {"kernel": np.array([[0.5, 10], [11, 12], [-3, 13]]),
+                  "bias": np.ones(2)},
+            "c": {"kernel": np.array([[0.1], [0.2]]), "bias": np.ones(1)}}
+  params = jax.tree.map(lambda p: jnp.asarray(p, jnp.float32), params)
+  # Targets 3 + 4 of a (6) and b (6): the 5 smallest |w| over a and b go
+  # (0.5, 1, 2, 3, 6), whatever their layer; c (2 of 2) keeps its tiny ones.
+  go = jax.jit(lambda m, p: prune_lib.prune(jax.random.PRNGKey(0), 0, m, p,
+                                            jnp.array([3, 4, 2]),
+                                            global_=True))
+  new_masks, new_params, dropped = go(masks, params)
+  kept = lambda k: sorted(np.abs(np.asarray(new_params[k]["kernel"])[  # noqa: E731
+      np.asarray(new_masks[k]["kernel"])]).tolist())
+  assert kept("a") + kept("b") == [7, 8, 9] + [10, 11, 12, 13]
+  assert kept("c") == pytest.approx([0.1, 0.2])
+  assert int(np.asarray(dropped["a"]["kernel"]).sum()) == 3
+  # Per layer: each layer to its own target.
+  go = jax.jit(lambda m, p: prune_lib.prune(jax.random.PRNGKey(0), 0, m, p,
+                                            jnp.array([3, 4, 2]),
+                                            global_=False))
+  new_masks, _, _ = go(masks, params)
+  assert [int(np.asarray(new_masks[k]["kernel"]).sum()) for k in "abc"] == \
+      [3, 4, 2]
 
 
 def test_procedure_flops_hand_count():
