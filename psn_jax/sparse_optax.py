@@ -41,8 +41,12 @@ tie-breaks and SET's growth), `inner` (the wrapped optimizer's state).
 reimplemented) at the steps `dst.is_update_step(step, cfg)` selects: with
 `cfg.skip_optimizer_step` (the engine's default) that step rewires only;
 otherwise the optimizer step comes first and the update rewires its result.
-The branch is a `lax.cond` on `step`; under `vmap` with a batched state it
-becomes a select (both branches run every step; the result is the same).
+The branch is a `lax.cond` on `step`. Under `vmap` over runs, keep the step
+counter unbatched, `jax.vmap(f, in_axes=(..., state_axes(0), ...),
+out_axes=(..., state_axes(0)))` (every run takes the same step, as in the
+engine): with a batched counter the `cond` becomes a select that runs the
+RigL branch on every step (same result, about 7x the plain step's cost for
+8 seeds of the MLP on CPU: `python -m benchmarks.sparse_optax`).
 
 Equal to the engine (tests/test_sparse_optax.py, CPU): on
 `psn_jax.models.MLP` with the engine's loss and inner optimizer
@@ -68,7 +72,8 @@ import optax
 from psn_jax import dst
 from psn_jax import mask_tree
 
-__all__ = ["SparseState", "masked", "dynamic", "init_params", "find_state"]
+__all__ = ["SparseState", "masked", "dynamic", "init_params", "find_state",
+           "state_axes"]
 
 PyTree = Any
 
@@ -87,6 +92,13 @@ class SparseState(NamedTuple):
   step: jax.Array
   key: jax.Array
   inner: PyTree
+
+
+def state_axes(axis: int | None = 0) -> SparseState:
+  """`vmap` axes of a `SparseState` over runs: `axis` for masks, key and
+  inner state, None for the step counter (shared by all runs, so RigL's
+  `lax.cond` stays a branch). Use as `in_axes` and `out_axes`."""
+  return SparseState(masks=axis, step=None, key=axis, inner=axis)
 
 
 def init_params(params: PyTree, masks: PyTree) -> PyTree:
