@@ -11,8 +11,9 @@ and B3 (the graph-family grid): the second id reuses the first's training.
 Each id writes WORKDIR/<id>/claim.json, <id>.png and results.csv; a rerun
 resumes finished training and only re-analyses. `--train-only` skips the
 analysis (run it again without the flag, e.g. on a CPU, to analyse).
-`--toy` is the tests' size (seconds). Build the report with
-`python -m experiments.report --results WORKDIR`.
+`--toy` is the tests' size (seconds). `--publish DIR` copies each analysed
+claim's files to DIR/<id> (the committed tier: `experiments/cpu_tier.sh`).
+Build the report with `python -m experiments.report --results WORKDIR`.
 """
 
 from __future__ import annotations
@@ -44,10 +45,15 @@ def main(argv: list[str]) -> int:
   parser.add_argument("--no-progress", action="store_true")
   parser.add_argument("--keep-going", action="store_true",
                       help="after a failing id, go on with the next")
+  parser.add_argument("--publish", default=None, metavar="DIR",
+                      help="copy each analysed claim's claim.json, figure "
+                      "and results.csv to DIR/<id> (e.g. results/claims_cpu)")
   args = parser.parse_args(argv[1:])
   ids = list(claims_config.ALL) if args.all else args.ids
   if not ids:
     parser.error("give claim ids or --all")
+  if args.publish is not None and args.train_only:
+    parser.error("--publish needs the analysis: drop --train-only")
   try:
     specs = [claims_config.get(i) for i in ids]
   except ValueError as err:
@@ -80,6 +86,10 @@ def main(argv: list[str]) -> int:
     if doc is not None:
       print(f"{spec.id}: {doc['verdict']}: {doc['reason']}", flush=True)
       print(f"  -> {os.path.join(args.workdir, spec.id, claims.CLAIM_FILE)}")
+      if args.publish is not None:
+        claims.copy_claim(os.path.join(args.workdir, spec.id),
+                          os.path.join(args.publish, spec.id))
+        print(f"  -> {os.path.join(args.publish, spec.id)}/")
   if failed:
     print(f"failed: {' '.join(failed)}", file=sys.stderr)
     return 1
