@@ -468,9 +468,8 @@ def d1_runs(mode: str, root: str = "") -> list[sweep.Run]:
   class layer at 0.4% (hidden junction dense), and the hidden junction at
   1-2% with the class layer dense (fully connected density < 5%)."""
   runs = []
-  for ds in _pick(mode, ("mnist", "fashion_mnist"),
-                  ("fashion_mnist", "mnist"), ("fashion_mnist", "mnist"),
-                  ("fashion_mnist", "mnist")):
+  for ds in _pick(mode, ("mnist",), ("fashion_mnist", "mnist"),
+                  ("fashion_mnist", "mnist"), ("fashion_mnist", "mnist")):
     c = _d1_base(mode, ds)
     arms = [_dense(f"{ds}/dense")]
     arms += [_arm(f"{ds}/{p}_class0.4", 0.996, p, dense_first=True)
