@@ -361,10 +361,12 @@ def l5_runs(mode: str, root: str = "") -> list[sweep.Run]:
   per_round, rate, rewind_step = _pick(mode, (2, 0.5, 1), (2, 0.5, 300),
                                        (20, 0.2, 300), (10, 0.5, 300))
   runs = []
-  for algo in ("set", "rigl"):
+  # Toy (the suite): SET and IMP only, two programs; RigL from quick on.
+  for algo in ("set",) if mode == "toy" else ("set", "rigl"):
     c = _set(mode, profile="erdos_renyi", num_epochs=per_round,
              **{"dst.algorithm": algo}, **sizes)
     c.track.snapshot_every = c.num_epochs
+    _no_grad_norms(c)
     runs += _runs(c, [{"name": algo}])
   c = _set(mode, num_epochs=per_round, **sizes)
   shape = [s for s in lib.core.params_shape(c).values()]
@@ -384,7 +386,14 @@ def l5_runs(mode: str, root: str = "") -> list[sweep.Run]:
       c.num_epochs = rounds + 1
     c.checkpoint_every = c.num_epochs
   c.track.snapshot_every = c.num_epochs // (rounds + 1)
+  _no_grad_norms(c)
   return runs + _runs(c, [{"name": "imp"}])
+
+
+def _no_grad_norms(c: ml_collections.ConfigDict) -> None:
+  """L5 reads no per-neuron gradient norms: a smaller program."""
+  with c.track.unlocked():
+    c.track.grad_norms = False
 
 
 # ---------------------------------------------------------------------------
