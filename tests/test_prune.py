@@ -43,6 +43,9 @@ def test_imp_rounds_and_counts_hand_table():
   with pytest.raises(ValueError, match=r"^dst.delta_t: IMP needs 11 pruning "
                      r"rounds"):
     dst.prune_plan("imp", [5, 10], 0, 0.2, [1000, 40], [100, 40])
+  with pytest.raises(ValueError, match=r"^dst.t_start \(IMP's rewind step\) "
+                     r"must be below the first pruning step 5, got 5$"):
+    dst.prune_plan("imp", [5, 10], 5, 0.5, [8], [4])
   with pytest.raises(ValueError, match=r"^dst.drop_fraction must be in "
                      r"\(0, 1\) for IMP"):
     dst.prune_plan("imp", [5], 0, 1.0, [10], [5])

@@ -149,6 +149,10 @@ def plan(algorithm: str, update_steps: Sequence[int], t_start: int,
                        f"fraction pruned per round), got {rate!r}")
     counts, rewinds = imp_counts(n, sizes, finals, rate)
     rounds = imp_rounds(sizes, finals, rate)
+    if rounds and n and update_steps[0] <= t_start:
+      raise ValueError(
+          f"dst.t_start (IMP's rewind step) must be below the first pruning "
+          f"step {int(update_steps[0])}, got {t_start}")
     if n < rounds:
       raise ValueError(
           f"dst.delta_t: IMP needs {rounds} pruning rounds (drop_fraction "
