@@ -240,6 +240,15 @@ def validate(config: ml_collections.ConfigDict) -> None:
   # Optional (absent from the defaults, so saved configs stay comparable):
   # a seed >= 0 permutes the input features once (runner.load_data).
   _int("pixel_permutation", c.get("pixel_permutation", -1), -1)
+  # Optional, absent from the defaults (issue 21): the model (psn_jax.models:
+  # "mlp", or a CNN) and the path rule of the sparse leaves ("" = kernels).
+  from psn_jax import models, mask_tree  # pylint: disable=g-import-not-at-top
+  _choice("model", c.get("model", "mlp"), tuple(models.MODELS))
+  if c.get("mask_rule", ""):
+    try:
+      mask_tree.check_rule(c.mask_rule)
+    except ValueError as e:
+      raise ValueError(f"mask_rule: {e}") from None
   _choice("precision", c.get("precision", "default"), PRECISIONS)
 
   o = c.optim

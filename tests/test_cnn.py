@@ -109,3 +109,20 @@ def test_engine_trains_a_sparse_cnn_vmapped_over_seeds():
   # mean fan-in 0.4 * 3 * 3 * 32 per output channel.
   mean = np.asarray(state.records["Conv_1"]["fan_in_mean"])[0, 0]
   assert mean == pytest.approx(0.4 * 288, abs=0.5)
+
+
+def test_config_validate_checks_the_optional_model_and_rule_fields():
+  c = config_lib.get_config("quick")
+  config_lib.validate(c)  # absent: the MLP and the default rule
+  with c.unlocked():
+    c.model = "resnet"
+    c.mask_rule = "Dense_.*/kernel"
+  with pytest.raises(ValueError, match=r"^model must be one of mlp, lenet5, "
+                     r"conv_blocks, got 'resnet'$"):
+    config_lib.validate(c)
+  c.model = "lenet5"
+  config_lib.validate(c)
+  c.mask_rule = "("
+  with pytest.raises(ValueError, match=r"^mask_rule: mask rule '\(' is not a "
+                     r"regular expression"):
+    config_lib.validate(c)
