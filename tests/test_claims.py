@@ -325,13 +325,21 @@ def test_every_claim_end_to_end_at_toy_size(ids, toy_data, tmp_path,
   monkeypatch.setattr(runner, "load_data", no_training)
   # Nor does it need the data: the analysis runs where the files are absent.
   monkeypatch.delenv("PSN_DATA_DIR", raising=False)
+  published = tmp_path / "published"
   rerun = ["reproduce", "L4", "--toy", "--workdir", workdir, "--data_dir",
-           str(tmp_path / "no-data"), "--no-progress"]
+           str(tmp_path / "no-data"), "--no-progress", "--publish",
+           str(published)]
   assert reproduce.main(rerun) == 0
   with open(os.path.join(workdir, "L4", "claim.json")) as f:
     after = json.load(f)
   assert after["verdict"] == before["verdict"] and after["rows"] == before["rows"]
   assert after["wall_time_s"]["train"] == before["wall_time_s"]["train"]
+  # --publish copied the claim's files, not the sweep folder's lock.
+  assert sorted(os.listdir(published / "L4")) == sorted(
+      f for f in os.listdir(os.path.join(workdir, "L4"))
+      if not f.startswith("."))
+  with open(published / "L4" / "claim.json") as f:
+    assert json.load(f) == after
 
 
 def test_a_busy_sweep_folder_is_refused_in_one_line(tmp_path, capsys):
