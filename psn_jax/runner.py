@@ -354,6 +354,10 @@ def _save_snapshot(directory: str, epoch: int, masks: Any, n_runs: int,
   """
   kernels = {name: np.asarray(k)[:n_runs] for name, k in
              masks_lib.named_kernels(sharding.gather(masks))}
+  # Conv kernels [run, kh, kw, c_in, c_out] as [run, kh kw c_in, c_out]
+  # (the same bits; Results.layer_shapes holds the matrix shape).
+  kernels = {name: k.reshape(k.shape[0], -1, k.shape[-1])
+             for name, k in kernels.items()}
   if not writer:
     return
   packed = results_lib.pack_masks(kernels)

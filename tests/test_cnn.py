@@ -126,3 +126,20 @@ def test_config_validate_checks_the_optional_model_and_rule_fields():
   with pytest.raises(ValueError, match=r"^mask_rule: mask rule '\(' is not a "
                      r"regular expression"):
     config_lib.validate(c)
+
+
+def test_conv_mask_snapshots_and_fan_ins_read_as_matrices(tmp_path):
+  """The runner stores a Conv mask as its (kh kw c_in, c_out) matrix: the
+  snapshot unpacks with that shape to the same bits."""
+  from psn_jax import results as results_lib
+  from psn_jax import runner
+  rng = np.random.default_rng(0)
+  conv = rng.random((2, 3, 3, 2, 4)) < 0.5  # [run, kh, kw, c_in, c_out]
+  tree = {"Conv_0": {"kernel": conv, "bias": np.ones((2, 4), bool)}}
+  runner._save_snapshot(str(tmp_path), 1, tree, 2, True)
+  snaps, epochs = runner._load_snapshots(str(tmp_path), 2)
+  assert epochs.tolist() == [1]
+  got = results_lib.unpack_masks({"Conv_0": snaps["Conv_0"]},
+                                 {"Conv_0": (18, 4)})["Conv_0"]
+  np.testing.assert_array_equal(got.reshape(2, 18, 4),
+                                conv.reshape(2, 18, 4))
