@@ -286,6 +286,13 @@ def _toy_checks(workdir: str, claim_id: str) -> None:
     rounds = [r["active_per_layer"] for r in rows if "imp_round_ending_epoch"
               in r]
     assert rounds == [[784 * 16, 160], [392 * 16, 160], [196 * 16, 160]]
+    # Training FLOPs by hand: 256 examples / batch 100 = 2 steps an epoch,
+    # 3 x batch x 2 x active per step; IMP one epoch a round at each count.
+    hand = {"set": 3 * 100 * 2 * 2 * 2 * (196 * 16 + 160),
+            "imp": 3 * 100 * 2 * 2 * sum(k + 160 for k in (784 * 16, 392 * 16,
+                                                         196 * 16))}
+    for m, flops in hand.items():
+      assert by[m]["train_gflops_per_seed"] == pytest.approx(flops / 1e9)
   elif claim_id == "D3":
     assert {r["view"] for r in rows} == {"mnist", "mnist (pixels permuted)"}
     assert set(doc["locality_control"]) == {"mnist",
