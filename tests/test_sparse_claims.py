@@ -53,10 +53,10 @@ def test_reproduce_b4_toy_end_to_end(tmp_path):
   assert doc["n_runs"] == 0 and doc["hardware"]["backend"] == "cpu"
   table = [r for r in doc["rows"] if "layout" in r]
   assert {(r["density"], r["layout"]) for r in table} == {
-      (d, lay) for d in (0.5, 0.05) for lay in ("dense", "gather", "bcoo")}
+      (0.25, lay) for lay in ("dense", "gather", "bcoo")}
   assert all(r["max_abs_diff"] < 1e-5 for r in table)
-  # Compression is exact arithmetic: at 5% the sparse layouts store less.
-  stored = {r["layout"]: r["stored_MB"] for r in table if r["density"] == 0.05}
+  # Compression is exact arithmetic: at 25% the sparse layouts store less.
+  stored = {r["layout"]: r["stored_MB"] for r in table}
   assert stored["bcoo"] < stored["dense"] and stored["gather"] < stored["dense"]
   assert set(doc["first_win"]) == {"gather", "bcoo"}
   assert os.path.exists(os.path.join(workdir, "B4", "B4.png"))

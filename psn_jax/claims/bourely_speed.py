@@ -72,7 +72,7 @@ def speed_rule(rows: Sequence[dict[str, Any]], effect: float = B4_EFFECT
 
 def _grid(mode: str) -> dict[str, Any]:
   dens = (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.001)
-  return {"toy": dict(widths=(32,), densities=(0.5, 0.05), repeats=4,
+  return {"toy": dict(widths=(32,), densities=(0.25,), repeats=4,
                       batch=8),
           "quick": dict(widths=(512,), densities=(0.5, 0.1, 0.01, 0.001),
                         repeats=5, batch=64),
