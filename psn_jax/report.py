@@ -136,8 +136,10 @@ def _conv_cell(doc: Mapping[str, Any]) -> str:
   c = doc.get("convergence")
   if not c:
     return "-"
-  if c.get("largest_move") is None:
-    return "no (too short)"
+  if c.get("largest_move") is None:   # no window of epochs to judge
+    if c.get("converged"):
+      return "n/a"                     # nothing trained (a benchmark claim)
+    return "not checked" if not c.get("epochs") else "no (too short)"
   return ("yes" if c.get("converged") else "no") + (
       f" ({_num(c['largest_move'])} vs {_num(c.get('tolerance'))})")
 
