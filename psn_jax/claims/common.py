@@ -314,6 +314,20 @@ def unit_means(meas: Mapping[tuple[str, int], Mapping[str, Any]],
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 
 
+def accuracy_vs_density(ax, series: dict[str, tuple], dense: Any, *,
+                        xlabel: str, title: str,
+                        dense_label: str = "dense") -> None:
+  """Test accuracy against density on a log axis: one line per pattern
+  (`series[name] = (densities, means, stds)`, sorted here by density), the
+  dense model's mean +- std over seeds (`dense`: accuracies as fractions) as
+  a band."""
+  dd = describe(dense)
+  plots.claim_lines({k: tuple(np.asarray(t)[np.argsort(s[0])] for t in s)
+                     for k, s in series.items()}, ax, xlabel=xlabel,
+                    ylabel="test accuracy (%, mean +- std)", logx=True,
+                    hline=(dd["mean"], dd["std"], dense_label), title=title)
+
+
 def dot_ci(ax, rows: Sequence[tuple[str, str, float | None, list]], *,
            ylabel: str, title: str, lines: Sequence[tuple[float, str]] = (),
            band: tuple[float, float, str] | None = None) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 
 from psn_jax import plots
 from psn_jax import results as results_lib
@@ -75,13 +74,9 @@ def density_sweep(spec, first, second, ctx) -> dict:
                                     what="loss to dense") if cells else
                  vd.Verdict("inconclusive", f"{ds}: no clash-free net at "
                             f"density <= {D2_DENSITY}"))
-    dd = cm.describe(cm.acc(first, dense))
-    plots.claim_lines({k: tuple(np.asarray(t)[np.argsort(s[0])] for t in s)
-                       for k, s in series.items()}, ax,
-                      xlabel="overall density (fraction of weights)",
-                      ylabel="test accuracy (%, mean +- std)", logx=True,
-                      hline=(dd["mean"], dd["std"], "dense"),
-                      title=f"D2: {ds} ({conv.epochs} epochs)")
+    cm.accuracy_vs_density(ax, series, cm.acc(first, dense),
+                           xlabel="overall density (fraction of weights)",
+                           title=f"D2: {ds} ({conv.epochs} epochs)")
   conv = cm.converged(first, run_names, D2_MARGIN)
   v = vd.combine(parts, "dataset", labels=datasets)
   return cm.result_doc(v, conv, rows=rows, figure=ctx.figure(spec.id, fig),

@@ -87,13 +87,10 @@ def cnn_density(spec, first: sweep.SweepResult, second, ctx) -> dict:
                                     what="loss to the dense CNN") if cells
                  else vd.Verdict("inconclusive", f"{ds}: no arm below the "
                                  "claim's densities"))
-    dd = cm.describe(cm.acc(first, dense))
-    plots.claim_lines({k: tuple(np.asarray(t)[np.argsort(s[0])] for t in s)
-                       for k, s in series.items()}, ax,
-                      xlabel="fully connected density (fraction of weights)",
-                      ylabel="test accuracy (%, mean +- std)", logx=True,
-                      hline=(dd["mean"], dd["std"], "dense CNN"),
-                      title=f"D1: {ds} ({conv.epochs} epochs)")
+    cm.accuracy_vs_density(ax, series, cm.acc(first, dense),
+                           xlabel="fully connected density (fraction of "
+                           "weights)", dense_label="dense CNN",
+                           title=f"D1: {ds} ({conv.epochs} epochs)")
   conv = cm.converged(first, run_names, D1_MARGIN)
   v = vd.combine(parts, "dataset", labels=datasets)
   return cm.result_doc(v, conv, rows=rows, figure=ctx.figure(spec.id, fig),
