@@ -90,6 +90,28 @@ def _since_start() -> float:
   return time.time() - psutil.Process().create_time()
 
 
+class _EpochClock:
+  """The wall times of a loop over seeds and epochs: every epoch's, the
+  steady ones (each seed's epochs after its first, which compiles), and the
+  first result's time since the process started."""
+
+  def __init__(self):
+    self.epoch_s, self.steady, self.first = [], [], None
+
+  def record(self, epoch: int, started: float) -> None:
+    self.epoch_s.append(time.perf_counter() - started)
+    if epoch:
+      self.steady.append(self.epoch_s[-1])
+    if self.first is None:
+      self.first = _since_start()
+
+  def summary(self, accuracies: list[float]) -> dict:
+    steady = self.steady or self.epoch_s
+    return {"first_result_s": self.first, "epoch_s": self.epoch_s,
+            "seed_epochs_per_s": len(steady) / sum(steady),
+            "final_test_accuracy": sum(accuracies) / len(accuracies)}
+
+
 def _load(config, data_dir, toy, raw):
   from psn_jax import data as data_lib  # pylint: disable=g-import-not-at-top
   out = []
@@ -180,7 +202,7 @@ def arm_loop(args) -> dict:
 
   evaluate = jax.jit(engine.evaluate)
   init = jax.jit(engine.init)
-  epoch_s, steady, first, accs = [], [], None, []
+  clock, accs = _EpochClock(), []
   for s in seeds:
     state = init(train_lib.seed_key(s), jax.tree.map(lambda a, s=s: a[s], masks))
     rng = np.random.default_rng(s)
@@ -192,16 +214,9 @@ def arm_loop(args) -> dict:
                      x_all, y_all)
       _, acc = evaluate(state.params, state.masks, x_test, y_test)
       acc = float(acc)
-      epoch_s.append(time.perf_counter() - t)
-      if epoch:
-        steady.append(epoch_s[-1])
-      if first is None:
-        first = _since_start()
+      clock.record(epoch, t)
     accs.append(acc)
-  steady = steady or epoch_s
-  return {"first_result_s": first, "epoch_s": epoch_s,
-          "seed_epochs_per_s": 1.0 / (sum(steady) / len(steady)),
-          "final_test_accuracy": float(np.mean(accs))}
+  return clock.summary(accs)
 
 
 def _torch_rigl(torch, layers, masks, opt, fraction):
@@ -306,7 +321,7 @@ def arm_torch(args) -> dict | None:
          "t_end": int(config.dst.t_end_fraction * total)}
   with np.load(args.masks) as z:  # the parent made them: no JAX here
     kernels = [z[f"k{i}"] for i in range(len(z.files))]
-  epoch_s, steady, first, accs = [], [], None, []
+  clock, accs = _EpochClock(), []
   for s in range(args.seeds):
     torch.manual_seed(s)
     layers = [torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
@@ -330,17 +345,10 @@ def arm_torch(args) -> dict | None:
           h = torch.nn.functional.linear(h, layer.weight, layer.bias)
           h = torch.relu(h) if i < len(layers) - 1 else h
         acc = float((h.argmax(-1) == y_test).float().mean())
-      epoch_s.append(time.perf_counter() - t)
-      if epoch:
-        steady.append(epoch_s[-1])
-      if first is None:
-        first = _since_start()
+      clock.record(epoch, t)
     accs.append(acc)
-  steady = steady or epoch_s
-  return {"first_result_s": first, "epoch_s": epoch_s, "torch_threads": threads,
-          "torch": torch.__version__,
-          "seed_epochs_per_s": 1.0 / (sum(steady) / len(steady)),
-          "final_test_accuracy": float(np.mean(accs))}
+  return {**clock.summary(accs), "torch_threads": threads,
+          "torch": torch.__version__}
 
 
 def child(args) -> None:
