@@ -314,6 +314,18 @@ def unit_means(meas: Mapping[tuple[str, int], Mapping[str, Any]],
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 
 
+def dense_and_sparse(result: sweep.SweepResult, view: Callable[[str], str]
+                     ) -> list[tuple[str, str, list[str]]]:
+  """Runs grouped by `view(name)` (e.g. the dataset), sorted: per group
+  (view, its dense run, its sparse runs), for claims judged against dense."""
+  out = []
+  for key in sorted({view(n) for n in names(result)}):
+    runs = [n for n in names(result) if view(n) == key]
+    dense = next(n for n in runs if not field(result, n, "sparsity"))
+    out.append((key, dense, [n for n in runs if n != dense]))
+  return out
+
+
 def accuracy_vs_density(ax, series: dict[str, tuple], dense: Any, *,
                         xlabel: str, title: str,
                         dense_label: str = "dense") -> None:

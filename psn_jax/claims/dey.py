@@ -46,16 +46,14 @@ def density_sweep(spec, first, second, ctx) -> dict:
   significant loss"), Holm over densities (`verdicts.noninferior_any`); the
   datasets combine (`verdicts.combine`). Convergence tolerance 1 pp."""
   run_names = cm.names(first)
-  datasets = sorted({view(first, n) for n in run_names})
-  fig, axes = plots.claim_figure(len(datasets), width=4.8)
+  groups = cm.dense_and_sparse(first, lambda n: view(first, n))
+  datasets = [ds for ds, _, _ in groups]
+  fig, axes = plots.claim_figure(len(groups), width=4.8)
   rows, parts = [], []
-  for ax, ds in zip(axes, datasets):
-    runs = [n for n in run_names if view(first, n) == ds]
-    dense = next(n for n in runs if not cm.field(first, n, "sparsity"))
+  for ax, (ds, dense, sparse) in zip(axes, groups):
+    runs = [dense, *sparse]
     series, cells = {}, {}
-    for n in runs:
-      if n == dense:
-        continue
+    for n in sparse:
       res, v = cm.locate(first, n)
       pattern = cm.field(first, n, "profile")
       dens = overall_density(res, v)

@@ -54,16 +54,15 @@ def cnn_density(spec, first: sweep.SweepResult, second, ctx) -> dict:
   (`verdicts.noninferior_any`); datasets combine (`verdicts.combine`).
   Convergence tolerance: the margin."""
   run_names = cm.names(first)
-  datasets = sorted({cm.field(first, n, "dataset") for n in run_names})
-  fig, axes = plots.claim_figure(len(datasets), width=4.8)
+  groups = cm.dense_and_sparse(first,
+                               lambda n: cm.field(first, n, "dataset"))
+  datasets = [ds for ds, _, _ in groups]
+  fig, axes = plots.claim_figure(len(groups), width=4.8)
   rows, parts = [], []
-  for ax, ds in zip(axes, datasets):
-    runs = [n for n in run_names if cm.field(first, n, "dataset") == ds]
-    dense = next(n for n in runs if not cm.field(first, n, "sparsity"))
+  for ax, (ds, dense, sparse) in zip(axes, groups):
+    runs = [dense, *sparse]
     series, cells = {}, {}
-    for n in runs:
-      if n == dense:
-        continue
+    for n in sparse:
       res, v = cm.locate(first, n)
       pattern = cm.field(first, n, "profile")
       cls, overall = fc_densities(res, v)
