@@ -34,6 +34,9 @@ from ml_collections import config_flags
 from experiments import interrupt
 
 _DEFINE_ERRORS: list[str] = []
+# `--config.<optional field>` overrides, taken out of argv before absl reads
+# it: its locked config refuses fields absent from the defaults.
+_OPTIONAL_OVERRIDES: dict[str, str] = {}
 # The --workdir lock, held until the process ends.
 _LOCKS: list[Any] = []
 EXIT_DIVERGED = 3
@@ -41,7 +44,13 @@ EXIT_DIVERGED = 3
 
 def define_flags(default_config: str) -> None:
   """Defines --config (a config file with :variant), --workdir, --resume,
-  --data_dir and --progress."""
+  --data_dir and --progress.
+
+  `--config.<field>` of an optional field (`config.OPTIONAL_FIELDS`, e.g.
+  `--config.model=cnn`; `base.` in a sweep) is moved out of `sys.argv` here
+  and set on the config when it loads.
+  """
+  _OPTIONAL_OVERRIDES.update(take_optional_overrides(sys.argv))
   try:
     config_flags.DEFINE_config_file("config", default_config,
                                     "Path to a config file, with :variant.",
@@ -60,6 +69,26 @@ def define_flags(default_config: str) -> None:
                       "(jax.distributed.initialize).")
   flags.DEFINE_integer("num_processes", 1, "Processes of a multi-process run.")
   flags.DEFINE_integer("process_id", 0, "This process's index in [0, num_processes).")
+
+
+def take_optional_overrides(argv: list[str]) -> dict[str, str]:
+  """Removes `--config.<optional field>=VALUE` (or `... VALUE` as the next
+  argument) from `argv` in place; returns `{dotted field: VALUE text}`."""
+  from psn_jax import config as config_lib  # pylint: disable=g-import-not-at-top
+  taken, kept, i = {}, [], 0
+  while i < len(argv):
+    m = re.fullmatch(r"--config\.([\w.]+)(?:=(.*))?", argv[i], re.S)
+    field = m.group(1) if m else ""
+    if field.removeprefix("base.") in config_lib.OPTIONAL_FIELDS:
+      if m.group(2) is None and i + 1 < len(argv):
+        taken[field], i = argv[i + 1], i + 2
+        continue
+      taken[field] = m.group(2) or ""
+    else:
+      kept.append(argv[i])
+    i += 1
+  argv[:] = kept
+  return taken
 
 
 def _define_error(e: Exception, argv: Sequence[str]) -> str:
@@ -149,6 +178,11 @@ def load_config(flag_values: flags.FlagValues):
     fail(f"config file {filename}: {_first_line(e)}")
   from psn_jax import config as config_lib
   try:
+    for field, text in _OPTIONAL_OVERRIDES.items():
+      node, name = config, field
+      if field.startswith("base."):
+        node, name = config.base, field[len("base."):]
+      config_lib.set_field(node, name, config_lib.parse_optional(name, text))
     if "base" in config:  # a sweep: every run's config must be valid
       from psn_jax import sweep  # pylint: disable=g-import-not-at-top
       sweep.grid_from_config(config)

@@ -285,12 +285,46 @@ def validate(config: ml_collections.ConfigDict) -> None:
 VARIANT_FIELDS = ("name", "sparsity", "distribution", "profile", "cv")
 
 
+# Fields absent from `get_config`, with the value their absence means. They
+# are left out so that the saved configs of runs made before they existed
+# compare equal to today's (checkpoint fingerprints, resume): `set_field` adds
+# one when it is set to anything else, and removes it when set back to this.
+OPTIONAL_FIELDS: dict[str, Any] = {
+    "pixel_permutation": -1,   # a seed >= 0 permutes the input features
+    "model": "mlp",            # psn_jax.models.MODELS
+    "mask_rule": "",           # path rule of the sparse leaves; "" = kernels
+    "track.grad_norms": True,  # per-step gradient norms
+}
+
+
+def parse_optional(field: str, text: str) -> Any:
+  """The value of the optional `field` (a key of `OPTIONAL_FIELDS`) written
+  as command-line `text`, typed like its default.
+
+  Raises:
+    ValueError: text the field's type cannot read (one line naming it).
+  """
+  default = OPTIONAL_FIELDS[field]
+  if isinstance(default, bool):
+    if text.lower() not in ("true", "false", "1", "0"):
+      _fail(field, "true or false", text)
+    return text.lower() in ("true", "1")
+  if isinstance(default, int):
+    try:
+      return int(text)
+    except ValueError:
+      _fail(field, "an integer", text)
+  return text
+
+
 def set_field(config: ml_collections.ConfigDict, field: str,
               value: Any) -> None:
   """Sets the dotted `field` of `config` in place (a list becomes a tuple).
 
   A tuple for a field typed as a number (a per-layer `cv`) replaces the
-  field, so the value's own check (`validate`) judges it.
+  field, so the value's own check (`validate`) judges it. An optional field
+  (`OPTIONAL_FIELDS`) is added, or removed when set to its default, so equal
+  settings give equal saved configs.
 
   Raises:
     ValueError: an unknown field, or a value the field's type refuses.
@@ -301,6 +335,18 @@ def set_field(config: ml_collections.ConfigDict, field: str,
     if p not in node or not isinstance(node[p], ml_collections.ConfigDict):
       raise ValueError(f"unknown config field {field}")
     node = node[p]
+  if field in OPTIONAL_FIELDS:
+    default = OPTIONAL_FIELDS[field]
+    if type(value) is not type(default):  # pylint: disable=unidiomatic-typecheck
+      _fail(field, {bool: "true or false", int: "an integer",
+                    str: "a string"}[type(default)], value)
+    with node.unlocked():
+      if value == default:
+        if leaf in node:
+          del node[leaf]
+      else:
+        node[leaf] = value
+    return
   if leaf not in node:
     raise ValueError(f"unknown config field {field}")
   value = tuple(value) if isinstance(value, list) else value

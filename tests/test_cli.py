@@ -50,6 +50,10 @@ def cli(args, workdir, module="experiments.train", config="configs/train.py:quic
     ("--config.cv=-1", "error: cv must be"),
     ("--config.track.snapshot_every=-1", "error: track.snapshot_every must be"),
     ("--config.foo=1", "error: unknown config field foo"),
+    # Optional fields (absent from the defaults) are set from the command line too.
+    ("--config.model=resnet", "error: model must be one of"),
+    ("--config.pixel_permutation=x", "error: pixel_permutation must be an integer"),
+    ("--config.track.grad_norms=maybe", "error: track.grad_norms must be true or false"),
     ("--config.optim.foo=1", "error: unknown config field optim.foo"),
     ("--config.optim.learning_rate=inf",
      "error: optim.learning_rate must be a finite number > 0, got inf"),
@@ -124,13 +128,17 @@ def test_unreachable_cv_gives_one_line_with_the_range(tmp_path):
 
 @needs_data
 def test_train_writes_results(tmp_path):
-  result = cli(TINY + ["--config.num_seeds=2"], tmp_path)
+  # Two optional fields, in both flag forms (--f=v and --f v).
+  result = cli(TINY + ["--config.num_seeds=2", "--config.track.grad_norms=false",
+                       "--config.pixel_permutation", "7"], tmp_path)
   assert result.returncode == 0, result.stderr
   results = json.loads((tmp_path / "results.json").read_text())
   (name, acc), = results["final_test_accuracy"].items()
   assert name == "uniform"
   assert len(acc) == 2 and all(0.5 < a <= 1 for a in acc)
-  assert results["configs"][0]["num_seeds"] == 2
+  config = results["configs"][0]
+  assert config["num_seeds"] == 2 and config["pixel_permutation"] == 7
+  assert config["track.grad_norms"] is False
   _strict_json(tmp_path / "results.json")
   hist = results["history"]["test_accuracy"]  # [variant][seed][epoch]
   assert results["history_axes"] == ["variant", "seed", "epoch"]

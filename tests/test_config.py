@@ -215,3 +215,26 @@ def test_diff_names_only_the_differing_dotted_fields():
   assert config_lib.diff(flat, a) == []
   del flat["seed"]
   assert config_lib.diff(flat, a) == ["seed"]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("pixel_permutation", 3), ("model", "cnn"), ("mask_rule", "Dense_0"),
+    ("track.grad_norms", False)])
+def test_optional_fields_are_added_and_removed_at_their_default(field, value):
+  c = config_lib.get_config("quick")
+  assert field not in config_lib.flatten(c)
+  config_lib.set_field(c, field, value)
+  assert config_lib.flatten(c)[field] == value
+  assert config_lib.diff(c, config_lib.get_config("quick")) == [field]
+  config_lib.set_field(c, field, config_lib.OPTIONAL_FIELDS[field])
+  assert config_lib.diff(c, config_lib.get_config("quick")) == []  # as before
+
+
+def test_optional_fields_refuse_another_type_and_parse_their_own():
+  c = config_lib.get_config("quick")
+  with pytest.raises(ValueError, match="pixel_permutation must be an integer"):
+    config_lib.set_field(c, "pixel_permutation", "3")
+  assert config_lib.parse_optional("pixel_permutation", "3") == 3
+  assert config_lib.parse_optional("track.grad_norms", "False") is False
+  with pytest.raises(ValueError, match="track.grad_norms must be true or false"):
+    config_lib.parse_optional("track.grad_norms", "no")
