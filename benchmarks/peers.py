@@ -154,7 +154,8 @@ def arm_engine(args, before: bool = False, tracked: bool = False) -> dict:
   masks = _masks(config, engine.params_shape, seeds)
   keys = jnp.stack([train_lib.seed_key(s) for s in seeds])
   t0 = time.perf_counter()
-  init = jax.jit(jax.vmap(engine.init)).lower(keys, masks).compile()
+  init = jax.jit(lambda k, m: train_lib.init_runs(engine, k, m)
+                 ).lower(keys, masks).compile()
   state = init(keys, masks)
   epoch_fn = jax.jit(jax.vmap(engine.train_epoch, in_axes=(0, None, None)),
                      donate_argnums=0).lower(state, data, jnp.int32(0)).compile()

@@ -18,6 +18,7 @@ study (`expand`) and fingerprints are `psn_jax.groups`, re-exported here.
 
 from __future__ import annotations
 
+import functools
 import glob
 import importlib.metadata
 import io
@@ -189,7 +190,8 @@ def run_group(configs: Sequence[ml_collections.ConfigDict],
   # Outputs pinned to the run sharding: otherwise scalars such as Adam's
   # count come back replicated and the second epoch compiles a new program.
   runs = sharding.run_sharding(mesh)
-  init = jax.jit(jax.vmap(engine.init), out_shardings=runs)
+  init = jax.jit(functools.partial(train_lib.init_runs, engine),
+                 out_shardings=runs)
   epoch_fn = jax.jit(jax.vmap(engine.train_epoch, in_axes=(0, None, None)),
                      out_shardings=(runs, runs), donate_argnums=0)
   mngr = checkpoint.manager(workdir)

@@ -166,6 +166,27 @@ def seed_key(seed: int) -> jax.Array:
   return jax.random.PRNGKey(seed)
 
 
+def init_runs(engine: Engine, keys: jax.Array, masks: Params,
+              learning_rates: jax.Array | None = None) -> TrainState:
+  """`engine.init` over a leading run axis, one run after another.
+
+  The same states as `jax.vmap(engine.init)` (a run's draws depend on its key
+  alone), but a `lax.map`: XLA compiles one run's program, and on CPU a
+  batched init's random draws take over twice as long to compile (issue 20:
+  21 s against 9 s for 784-300-100-10 at 4 seeds). Init runs once per
+  training, so running the seeds in turn costs nothing that shows.
+
+  Args:
+    engine: from `make_train`.
+    keys: `[runs, 2]` seed keys (`seed_key`).
+    masks: the mask pytree with a leading run axis.
+    learning_rates: `[runs]` float32, or None for the config's.
+  """
+  if learning_rates is None:
+    return jax.lax.map(lambda a: engine.init(*a), (keys, masks))
+  return jax.lax.map(lambda a: engine.init(*a), (keys, masks, learning_rates))
+
+
 def mask_key(seed: int) -> jax.Array:
   """The key `psn_jax.masks.make_masks` draws seed `seed`'s masks from."""
   return jax.random.fold_in(seed_key(seed), 2)

@@ -328,10 +328,21 @@ def _terminate(proc, ready, timeout=300):
   return proc.returncode, err
 
 
+def _catches_sigterm(pid):
+  """Whether process `pid` has its SIGTERM handler installed (Linux: the
+  SigCgt mask of /proc/PID/status), so a test signals the command and not
+  the interpreter still importing, however loaded the machine is."""
+  try:
+    with open(f"/proc/{pid}/status") as f:
+      mask = next(l for l in f if l.startswith("SigCgt:")).split()[1]
+  except (OSError, StopIteration):
+    return False
+  return bool(int(mask, 16) >> (signal.SIGTERM - 1) & 1)
+
+
 def test_sigterm_at_startup_exits_143_and_says_nothing_was_written(tmp_path):
   proc = cli(SMALL, tmp_path / "w", wait=False, env=NO_DATA)
-  start = time.time()
-  code, err = _terminate(proc, lambda: time.time() - start > 0.3)
+  code, err = _terminate(proc, lambda: _catches_sigterm(proc.pid))
   assert code == 143, err  # 128 + 15: what a scheduler reads as "terminated"
   line = err.strip().splitlines()[-1]
   assert line.startswith("terminated (SIGTERM)"), err
@@ -346,7 +357,8 @@ def test_sigterm_while_compiling_checkpoints_the_first_epoch(tmp_path,
   resume and exits 143; the resumed run equals an uninterrupted one."""
   workdir = tmp_path / "w"
   lock = workdir / ".lock"
-  proc = cli(PREEMPTED, workdir, wait=False)
+  # A grace period no load can exhaust: the epoch in flight always ends.
+  proc = cli(PREEMPTED, workdir, wait=False, env={"PSN_TERM_GRACE_S": "600"})
   code, err = _terminate(
       proc, lambda: lock.is_file() and lock.stat().st_size > 0)
   assert code == 143, err
@@ -468,11 +480,11 @@ def test_an_empty_data_folder_is_answered_at_once(tmp_path):
     pytest.skip("TensorFlow is installed (this checks the case without it)")
   (tmp_path / "empty").mkdir()
   (tmp_path / "home").mkdir()
-  start = time.time()
   line = _one_line_exit_2(cli(["--noprogress"], tmp_path / "w", env={
       "PSN_DATA_DIR": str(tmp_path / "empty"), "HOME": str(tmp_path / "home"),
       "TFDS_DATA_DIR": ""}))
-  assert time.time() - start < 30  # startup included; was 212 s
+  # Answered without trying TFDS (no timing assertion: the line says the
+  # network was not tried, and TFDS left no folder behind).
   assert f"in {tmp_path / 'empty' / 'mnist'}, {tmp_path / 'empty'}," in line
   assert "TensorFlow is not installed" in line and "network" in line
   assert not (tmp_path / "home" / "tensorflow_datasets").exists()

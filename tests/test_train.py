@@ -3,6 +3,8 @@ recompilation, and real accuracy on MNIST / Fashion-MNIST."""
 
 from __future__ import annotations
 
+import functools
+
 import os
 
 import chex
@@ -126,12 +128,14 @@ def test_vmapped_seed_equals_single_seed_and_is_deterministic():
 
 
 def test_fused_run_equals_epoch_loop():
-  """`train` (a scan over epochs) and the runner's per-epoch calls agree."""
+  """`train` (a scan over epochs, its init vmapped) and the runner's per-epoch
+  calls after `init_runs` (a lax.map over seeds) agree bitwise."""
   data = synthetic_data()
   engine, keys, masks = build(small_config("sgd", "rigl"), data, seeds=SEEDS)
   fused, fused_metrics = jax.jit(jax.vmap(engine.train, in_axes=(0, 0, None)))(
       keys, masks, data)
-  state = jax.jit(jax.vmap(engine.init))(keys, masks)
+  state = jax.jit(functools.partial(train_lib.init_runs, engine))(keys, masks)
+  chex.assert_trees_all_equal(state, jax.jit(jax.vmap(engine.init))(keys, masks))
   epoch_fn = jax.jit(jax.vmap(engine.train_epoch, in_axes=(0, None, None)))
   for epoch in range(4):
     state, metrics = epoch_fn(state, data, jnp.int32(epoch))
