@@ -43,8 +43,9 @@ print(json.dumps({"devices": r.meta["num_devices"],
 
 
 def _run(workdir, data_dir, mode, devices):
-  env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
-             JAX_PLATFORMS="cpu")
+  env = dict(os.environ, JAX_PLATFORMS="cpu", XLA_FLAGS=(
+      os.environ.get("XLA_FLAGS", "") +
+      f" --xla_force_host_platform_device_count={devices}"))
   proc = subprocess.run([sys.executable, "-c", _SCRIPT, str(workdir), data_dir, mode],
                         cwd=ROOT, env=env, capture_output=True, text=True,
                         timeout=600)
@@ -94,7 +95,8 @@ def test_two_process_cli_run_equals_one_process(tmp_path):
   one = subprocess.run(args + [f"--workdir={tmp_path / 'one'}"], cwd=ROOT,
                        env=env, capture_output=True, text=True, timeout=600)
   assert one.returncode == 0, one.stderr[-2000:]
-  env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+  env["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                      " --xla_force_host_platform_device_count=2")
   port = _free_port()
   procs = [subprocess.Popen(
       args + [f"--workdir={tmp_path / 'two'}",
