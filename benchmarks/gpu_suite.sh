@@ -127,7 +127,7 @@ pack() {  # the archive after every step, so a run cut short still returns
 # Every claim's full variant, the most important first (a call cut short
 # resumes where it stopped on the next one).
 step claims "${exp_limits[0]}" $py -m experiments.reproduce \
-  C1 C5 C3 C4 C6 L3 L4 C2 C1R L2 D2 D3 B1 B2 B3 atlas \
+  C1 C5 C3 C4 C6 L3 L4 C2 C1R L2 D2 D3 B1 B2 B3 atlas D1 L5 B4 \
   "${size[@]}" --workdir "$res/claims" --train-only --keep-going --no-progress
 pack
 if [ "$quick" = 1 ]; then sweep_cfg=quick; else sweep_cfg=topologies; fi

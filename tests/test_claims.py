@@ -349,6 +349,18 @@ def test_every_claim_end_to_end_at_toy_size(ids, toy_data, tmp_path,
     assert json.load(f) == after
 
 
+def test_the_gpu_suite_trains_every_claims_full_variant():
+  """benchmarks/gpu_suite.sh names every claim id (issue 17, item 7): the
+  next GPU closes them all in one call."""
+  import re  # pylint: disable=g-import-not-at-top
+  with open(os.path.join(os.path.dirname(__file__), "..", "benchmarks",
+                         "gpu_suite.sh")) as f:
+    text = f.read()
+  listed = re.search(r"experiments\.reproduce \\\n\s*([A-Za-z0-9 ]+?) \\",
+                     text).group(1).split()
+  assert sorted(listed) == sorted(claims_config.ALL)
+
+
 def test_a_busy_sweep_folder_is_refused_in_one_line(tmp_path, capsys):
   """A second reproduce of the same claim (or of a claim sharing its sweep)
   while one runs is refused at once; another claim's folder is free."""
