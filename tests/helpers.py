@@ -39,3 +39,24 @@ def tiny_data_dir(root, source_dir: str, n_train: int = 512,
       write_idx(os.path.join(root, name, f"{prefix}-labels-idx1-ubyte"),
                 np.asarray(y[:n]))
   return str(root)
+
+
+class Killed(Exception):
+  """What `kill_after_first_save` raises: a run killed after a checkpoint."""
+
+
+def kill_after_first_save(monkeypatch) -> None:
+  """Makes the first checkpoint save of the next run raise `Killed` once the
+  checkpoint is on disk (a run killed right after it)."""
+  from psn_jax import checkpoint  # pylint: disable=g-import-not-at-top
+  real_save = checkpoint.save
+  calls = []
+
+  def save(mngr, epoch, state, meta):
+    real_save(mngr, epoch, state, meta)
+    calls.append(epoch)
+    if len(calls) == 1:
+      mngr.wait_until_finished()
+      raise Killed(f"killed after epoch {epoch}")
+
+  monkeypatch.setattr(checkpoint, "save", save)

@@ -1,12 +1,17 @@
 """Pruning baselines (psn_jax.dst.prune) in the engine: GMP's cubic schedule
-against a hand table, IMP's exact counts per round and its bitwise rewind."""
+against a hand table, IMP's exact counts per round and its bitwise rewind,
+and both through the runner end to end, killed and resumed."""
 
 from __future__ import annotations
+
+import os
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+
+from helpers import Killed, kill_after_first_save, tiny_data_dir
 
 from configs import train as train_config
 from psn_jax import dst
@@ -179,3 +184,46 @@ def test_procedure_flops_hand_count():
   # (2 * (8 - 6) FLOPs more per example): 720 + 3 * 2 * 4.
   assert liu_pruning.procedure_flops([(10, pruned)], 2, dense_grad_steps=3,
                                      dense_masks=dense) == 744
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+  if not os.environ.get("PSN_DATA_DIR"):
+    pytest.skip("needs $PSN_DATA_DIR (MNIST files)")
+  return tiny_data_dir(tmp_path_factory.mktemp("data"),
+                       os.environ["PSN_DATA_DIR"], n_train=256, n_test=128)
+
+
+@pytest.mark.parametrize("algorithm", ["gmp", "imp"])
+def test_pruning_end_to_end_killed_and_resumed(algorithm, data_dir, tmp_path,
+                                               monkeypatch):
+  """GMP and IMP through `runner.run` on MNIST (256 examples, 784-16-10, 3
+  epochs of 8 steps, a pruning update every 8 steps): the final kernels hold
+  exactly the budgets of sparsity 0.75. An IMP run killed after its first
+  epoch's checkpoint and resumed (its rewind point and round are in the
+  checkpointed optimizer state) gives the uninterrupted run's numbers."""
+  c = train_config.get_config("quick")
+  c.hidden, c.batch_size, c.num_epochs, c.num_seeds = (16,), 32, 3, 2
+  c.sparsity, c.profile = 0.75, "random"
+  c.dst.algorithm, c.dst.delta_t, c.dst.t_end_fraction = algorithm, 8, 1.0
+  c.dst.drop_fraction = 0.5        # IMP: half a round, 2 rounds to 0.25
+  c.dst.t_start = 3 if algorithm == "imp" else 0   # IMP's rewind step
+  full = runner.run(c, str(tmp_path / "full"), data_dir=data_dir,
+                    progress=False)
+  budgets = [784 * 16 // 4, 16 * 10 // 4]
+  for layer, want in zip(sorted(full.fan_ins), budgets):
+    np.testing.assert_array_equal(full.fan_ins[layer].sum(-1), want)
+  if algorithm == "gmp":  # its state is the optimizer's: test_results_sweep
+    return
+  workdir = str(tmp_path / "cut")
+  kill_after_first_save(monkeypatch)
+  with pytest.raises(Killed):
+    runner.run(c, workdir, data_dir=data_dir, progress=False)
+  monkeypatch.undo()
+  resumed = runner.run(c, workdir, resume=True, data_dir=data_dir,
+                       progress=False)
+  assert resumed.meta["start_epochs"] == [0, 1]
+  for k in ("train_loss", "train_accuracy", "test_accuracy"):
+    np.testing.assert_array_equal(resumed.history[k], full.history[k], k)
+  for layer in full.fan_ins:
+    np.testing.assert_array_equal(resumed.fan_ins[layer], full.fan_ins[layer])

@@ -19,6 +19,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from helpers import Killed as _Killed
+from helpers import kill_after_first_save as _kill_after_first_save
 from helpers import tiny_data_dir
 from psn_jax import checkpoint
 from psn_jax import config as config_lib
@@ -128,25 +130,6 @@ def test_learning_rates_share_one_program_and_match_solo_runs(data_dir,
                            progress=False)
   _assert_same_history({k: v[1] for k, v in res.history.items()},
                        {k: v[0] for k, v in alone.history.items()})
-
-
-class _Killed(Exception):
-  pass
-
-
-def _kill_after_first_save(monkeypatch):
-  """Makes the first checkpoint save of the next group raise after writing."""
-  real_save = checkpoint.save
-  calls = []
-
-  def save(mngr, epoch, state, meta):
-    real_save(mngr, epoch, state, meta)
-    calls.append(epoch)
-    if len(calls) == 1:
-      mngr.wait_until_finished()
-      raise _Killed(f"killed after epoch {epoch}")
-
-  monkeypatch.setattr(checkpoint, "save", save)
 
 
 @needs_data
