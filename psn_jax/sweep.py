@@ -32,6 +32,7 @@ import numpy as np
 import tqdm
 
 from psn_jax import config as config_lib
+from psn_jax import groups
 from psn_jax import results as results_lib
 from psn_jax import runner
 from psn_jax import utils
@@ -128,13 +129,16 @@ def run(runs: Sequence[Run], workdir: str, *, resume: bool = True,
 
 
 def _finished(gdir: str, configs, names) -> results_lib.Results | None:
-  """The group's saved `Results` if it finished with these configs."""
+  """The group's saved `Results` if it finished with these configs (up to
+  the fields that cannot change a result, such as `checkpoint_every`: the
+  fields a checkpoint must share, `groups.fingerprint`)."""
   try:
     res = results_lib.Results.load(gdir)
   except FileNotFoundError:
     return None
-  expected = [runner.plain_config(c) for c in configs]
-  if res.names != list(names) or res.configs != json.loads(json.dumps(expected)):
+  expected = json.loads(json.dumps([runner.plain_config(c) for c in configs]))
+  if (groups.fingerprint(res.configs, res.names)
+      != groups.fingerprint(expected, list(names))):
     return None
   return res
 

@@ -152,6 +152,17 @@ def test_killed_sweep_resumes_to_the_same_table(data_dir, tmp_path,
   assert resumed.table[cols].equals(full[cols])
   np.testing.assert_allclose(resumed.table.test_loss, full.test_loss,
                              rtol=1e-6)
+  # A field that cannot change a result (checkpoint_every) does not make a
+  # finished group unfinished: nothing trains again.
+  other = sweep.expand(_toy(checkpoint_every=2),
+                       grid=[("dataset", ["mnist", "fashion_mnist"])])
+  monkeypatch.setattr(runner, "run_group", _no_training)
+  again = sweep.run(other, workdir, data_dir=data_dir, progress=False)
+  assert again.table[cols].equals(full[cols])
+
+
+def _no_training(*args, **kwargs):
+  raise AssertionError("a finished group was trained again")
 
 
 @needs_data
