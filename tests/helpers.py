@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# XLA's default CPU backend optimisation level, for the programs of a test
+# whose claim is bitwise equality as users compile them (the session compiles
+# at level 0, conftest.py): `jax.jit(f, compiler_options=XLA_DEFAULT_OPT)`.
+XLA_DEFAULT_OPT = {"xla_backend_optimization_level": 3}
+
 
 def mask_from_input_sets(cols: list[set[int]], n_in: int) -> np.ndarray:
   """(n_in, n_out) bool mask whose column j holds output neuron j's inputs."""

@@ -7,6 +7,8 @@ the MLP the wrapper equals the engine's step bit for bit.
 
 from __future__ import annotations
 
+import functools
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -14,6 +16,7 @@ import numpy as np
 import optax
 import pytest
 
+from helpers import XLA_DEFAULT_OPT
 from psn_jax import config as config_lib
 from psn_jax import dst
 from psn_jax import masks as masks_lib
@@ -81,11 +84,12 @@ def test_wrapper_equals_the_engine_on_the_mlp(algorithm, optim, skip):
   ws = tx.init(params)
   xs, ys = _data(7)
 
-  @jax.jit
+  # Bitwise as users compile them: XLA's default optimisation level.
+  @functools.partial(jax.jit, compiler_options=XLA_DEFAULT_OPT)
   def engine_step(state, t, x, y):
     return engine.train_step(state, t, x, y)[0]
 
-  @jax.jit
+  @functools.partial(jax.jit, compiler_options=XLA_DEFAULT_OPT)
   def wrapper_step(params, ws, t, x, y):
     drop_key = jax.random.fold_in(state.dropout_key, t)
     _, _, grads = engine.loss_and_grads(params, ws.masks, x, y, drop_key)
