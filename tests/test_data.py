@@ -8,7 +8,6 @@ import gzip
 import os
 import struct
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -520,10 +519,16 @@ def test_empty_data_folder_without_tensorflow_fails_at_once(tmp_path, no_env,
   (tmp_path / "empty").mkdir()
   monkeypatch.chdir(tmp_path)
   monkeypatch.setenv(data.ENV_VAR, "empty")  # relative, as in the README
-  start = time.monotonic()
+  # TFDS is never asked (it retried the network for 212 s): no timing
+  # assertion, its entry points fail the test if called.
+  tfds = pytest.importorskip("tensorflow_datasets")
+  def tried(*args, **kwargs):
+    raise AssertionError("TFDS was tried without TensorFlow")
+  for entry in ("load", "builder", "data_source"):
+    if hasattr(tfds, entry):
+      monkeypatch.setattr(tfds, entry, tried)
   with pytest.raises(data.DatasetNotFoundError) as excinfo:
     data.load("mnist", "train")
-  assert time.monotonic() - start < 5
   _assert_one_line(excinfo, str(tmp_path / "empty" / "mnist"),
                    "needs TensorFlow and a network",
                    "TensorFlow is not installed",
