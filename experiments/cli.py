@@ -22,9 +22,7 @@ diverged, 130 Ctrl-C, 143 SIGTERM (checkpointed when it could be).
 
 from __future__ import annotations
 
-import difflib
 import os
-import re
 import sys
 from typing import Any, Callable, Sequence
 
@@ -32,6 +30,7 @@ from absl import flags
 from ml_collections import config_flags
 
 from experiments import interrupt
+from psn_jax import overrides
 
 _DEFINE_ERRORS: list[str] = []
 # `--config.<optional field>` overrides, taken out of argv before absl reads
@@ -50,7 +49,7 @@ def define_flags(default_config: str) -> None:
   `--config.model=cnn`; `base.` in a sweep) is moved out of `sys.argv` here
   and set on the config when it loads.
   """
-  _OPTIONAL_OVERRIDES.update(take_optional_overrides(sys.argv))
+  _OPTIONAL_OVERRIDES.update(overrides.take_optional(sys.argv))
   try:
     config_flags.DEFINE_config_file("config", default_config,
                                     "Path to a config file, with :variant.",
@@ -58,7 +57,7 @@ def define_flags(default_config: str) -> None:
   except Exception as e:  # pylint: disable=broad-except
     # The overrides (--config.<field>=...) are typed against the default
     # config while the flag is defined; report after parsing, as one line.
-    _DEFINE_ERRORS.append(_define_error(e, sys.argv))
+    _DEFINE_ERRORS.append(overrides.define_error(e, sys.argv))
   flags.DEFINE_string("workdir", None, "Directory for checkpoints and results.")
   flags.DEFINE_bool("resume", False, "Continue from the latest checkpoint.")
   flags.DEFINE_string("data_dir", None,
@@ -69,67 +68,6 @@ def define_flags(default_config: str) -> None:
                       "(jax.distributed.initialize).")
   flags.DEFINE_integer("num_processes", 1, "Processes of a multi-process run.")
   flags.DEFINE_integer("process_id", 0, "This process's index in [0, num_processes).")
-
-
-def take_optional_overrides(argv: list[str]) -> dict[str, str]:
-  """Removes `--config.<optional field>=VALUE` (or `... VALUE` as the next
-  argument) from `argv` in place; returns `{dotted field: VALUE text}`."""
-  from psn_jax import config as config_lib  # pylint: disable=g-import-not-at-top
-  taken, kept, i = {}, [], 0
-  while i < len(argv):
-    m = re.fullmatch(r"--config\.([\w.]+)(?:=(.*))?", argv[i], re.S)
-    field = m.group(1) if m else ""
-    if field.removeprefix("base.") in config_lib.OPTIONAL_FIELDS:
-      if m.group(2) is None and i + 1 < len(argv):
-        taken[field], i = argv[i + 1], i + 2
-        continue
-      taken[field] = m.group(2) or ""
-    else:
-      kept.append(argv[i])
-    i += 1
-  argv[:] = kept
-  return taken
-
-
-def _define_error(e: Exception, argv: Sequence[str]) -> str:
-  if isinstance(e, (KeyError, AttributeError)):
-    key = str(e).strip("\"'")
-    for arg in argv:
-      m = re.match(r"--config\.([^=\s]+)", arg)
-      if m:
-        parts = m.group(1).split(".")
-        if key in parts:
-          return _unknown_field(".".join(parts[:parts.index(key) + 1]))
-    return _unknown_field(key)
-  return _first_line(e)
-
-
-def _unknown_field(field: str) -> str:
-  """The one line for an unknown `--config.<field>`, with the closest known
-  field when there is one (`learning_rate` -> `optim.learning_rate`)."""
-  near = closest_field(field)
-  hint = f"; did you mean --config.{near}?" if near else ""
-  return (f"unknown config field {field}{hint} (the fields are in "
-          "psn_jax/config.py)")
-
-
-def closest_field(field: str) -> str | None:
-  """The training config field nearest to the unknown dotted `field`.
-
-  A field whose last part is the same wins (`learning_rate` ->
-  `optim.learning_rate`); else the closest spelling (`difflib`, ratio >=
-  0.75). A sweep's `base.` prefix is kept.
-  """
-  from psn_jax import config as config_lib  # pylint: disable=g-import-not-at-top
-  prefix = "base." if field.startswith("base.") else ""
-  name = field[len(prefix):]
-  fields = sorted(config_lib.flatten(config_lib.get_config("quick")))
-  leaf = name.rsplit(".", 1)[-1]
-  same_leaf = [f for f in fields if f.rsplit(".", 1)[-1] == leaf and f != name]
-  if same_leaf:
-    return prefix + same_leaf[0]
-  near = difflib.get_close_matches(name, fields, n=1, cutoff=0.75)
-  return prefix + near[0] if near else None
 
 
 def exit_if_diverged(*results: Any) -> None:
@@ -178,11 +116,7 @@ def load_config(flag_values: flags.FlagValues):
     fail(f"config file {filename}: {_first_line(e)}")
   from psn_jax import config as config_lib
   try:
-    for field, text in _OPTIONAL_OVERRIDES.items():
-      node, name = config, field
-      if field.startswith("base."):
-        node, name = config.base, field[len("base."):]
-      config_lib.set_field(node, name, config_lib.parse_optional(name, text))
+    overrides.apply_optional(config, _OPTIONAL_OVERRIDES)
     if "base" in config:  # a sweep: every run's config must be valid
       from psn_jax import sweep  # pylint: disable=g-import-not-at-top
       sweep.grid_from_config(config)
@@ -204,7 +138,7 @@ def main(argv: Sequence[str], body: Callable[[flags.FlagValues], None]) -> None:
   try:
     flags.FLAGS(list(argv))
   except (KeyError, AttributeError) as e:
-    fail(_define_error(e, argv))
+    fail(overrides.define_error(e, argv))
   except (flags.Error, ValueError, TypeError) as e:
     fail(_flag_error(e))
   _refuse_a_busy_workdir(flags.FLAGS)

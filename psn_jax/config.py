@@ -36,12 +36,14 @@ tuples are a shorthand read in one place, `points_from_variants`.
 from __future__ import annotations
 
 import copy
-import json
 import math
 import numbers
 from typing import Any, Mapping
 
 import ml_collections
+
+from psn_jax.config_flat import diff  # noqa: F401  (re-exported)
+from psn_jax.config_flat import flatten  # noqa: F401  (re-exported)
 
 VARIANTS = ("quick", "paper", "rigl", "set")
 OPTIMIZERS = ("adam", "sgd")
@@ -414,47 +416,3 @@ def points_from_variants(config: ml_collections.ConfigDict
       _fail(f"variants[{i}].name", "unique among the variants", name)
     points.append(dict(zip(VARIANT_FIELDS, v)))
   return points
-
-
-# ---------------------------------------------------------------------------
-# Comparison.
-
-
-def _plain(x: Any) -> Any:
-  """JSON-like value: tuples become lists, NumPy scalars Python numbers."""
-  if isinstance(x, (list, tuple)):
-    return [_plain(v) for v in x]
-  if hasattr(x, "item") and not isinstance(x, (str, bytes)):
-    try:
-      return x.item()
-    except (ValueError, TypeError):
-      pass
-  return x
-
-
-def flatten(config: Any, prefix: str = "") -> dict[str, Any]:
-  """A ConfigDict or nested mapping as {dotted field: JSON-like value}.
-
-  Tuples become lists, so a config and its JSON round trip flatten equally.
-  """
-  if isinstance(config, ml_collections.ConfigDict):
-    config = config.to_dict()
-  out: dict[str, Any] = {}
-  for key, value in config.items():
-    name = f"{prefix}{key}"
-    if isinstance(value, (Mapping, ml_collections.ConfigDict)):
-      out.update(flatten(value, name + "."))
-    else:
-      out[name] = json.loads(json.dumps(_plain(value), default=str))
-  return out
-
-
-def diff(a: Any, b: Any) -> list[str]:
-  """Sorted dotted names of the fields in which `a` and `b` differ.
-
-  `a` and `b` are ConfigDicts, nested mappings or already flat
-  `{dotted name: value}` dicts; a field present in only one of them differs.
-  """
-  fa, fb = flatten(a), flatten(b)
-  return sorted(k for k in set(fa) | set(fb)
-                if k not in fa or k not in fb or fa[k] != fb[k])
