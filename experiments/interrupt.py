@@ -27,7 +27,6 @@ place before anything heavy loads.
 
 from __future__ import annotations
 
-import glob
 import os
 import signal
 import sys
@@ -48,26 +47,10 @@ from psn_jax import preemption  # noqa: E402  pylint: disable=g-import-not-at-to
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_TERMINATED = 143   # 128 + SIGTERM
-GRACE_ENV = "PSN_TERM_GRACE_S"
-DEFAULT_GRACE_S = 20.0
 
 _STATE: dict = {"workdir": None, "installed": False, "progress": False,
                 "terminating": False, "command": False}
 _EXITING = threading.Lock()
-
-
-def _latest_checkpoint(workdir: str) -> int | None:
-  """The highest complete checkpoint epoch under `workdir` (a run's
-  `checkpoints/` or a sweep's `groups/*/checkpoints/`), or None."""
-  root = os.path.abspath(workdir)
-  epochs = []
-  for d in [os.path.join(root, "checkpoints")] + sorted(
-      glob.glob(os.path.join(root, "groups", "*", "checkpoints"))):
-    try:
-      epochs += [int(n) for n in os.listdir(d) if n.isdigit()]
-    except OSError:
-      pass
-  return max(epochs) if epochs else None
 
 
 def _resume_line(head: str) -> str:
@@ -77,12 +60,7 @@ def _resume_line(head: str) -> str:
     if not _STATE["command"]:  # a command that does not use experiments.cli
       return head
     return f"{head} before the run started: nothing was written"
-  epoch = _latest_checkpoint(workdir)
-  if epoch is None:
-    return (f"{head}: no checkpoint was written yet in {workdir}; run the "
-            "same command again (without --resume) to start over")
-  return (f"{head}: continue from the last checkpoint (epoch {epoch}) "
-          f"with --resume --workdir {workdir}")
+  return preemption.resume_hint(head, workdir)
 
 
 def _interrupt_message() -> str:
@@ -116,13 +94,6 @@ def exit_on_interrupt(*_: object) -> None:
   _exit(EXIT_INTERRUPTED, _interrupt_message())
 
 
-def _grace_s() -> float:
-  try:
-    return max(0.0, float(os.environ.get(GRACE_ENV, DEFAULT_GRACE_S)))
-  except ValueError:
-    return DEFAULT_GRACE_S
-
-
 def on_terminate(*_: object) -> None:
   """SIGTERM: stop at the next epoch boundary with a checkpoint, or after
   the grace period at once (see the module docstring)."""
@@ -130,11 +101,11 @@ def on_terminate(*_: object) -> None:
     _exit(EXIT_TERMINATED, _resume_line("terminated (SIGTERM)"))
     return
   _STATE["terminating"] = True
-  grace = _grace_s()
+  grace = preemption.grace_seconds()
   preemption.request_stop()
   os.write(2, (("\n" if _STATE["progress"] else "") +
                f"SIGTERM: saving a checkpoint after the current epoch (at "
-               f"most {grace:g} s, ${GRACE_ENV}), then exiting\n").encode())
+               f"most {grace:g} s, ${preemption.GRACE_ENV}), then exiting\n").encode())
 
   def give_up() -> None:
     _exit(EXIT_TERMINATED, _resume_line(

@@ -17,9 +17,16 @@ wants the same behaviour calls `request_stop()` from its own handler.
 
 from __future__ import annotations
 
+import glob
+import os
 import threading
 
-__all__ = ["Preempted", "request_stop", "requested", "clear"]
+__all__ = ["Preempted", "request_stop", "requested", "clear", "grace_seconds",
+           "latest_saved_epoch", "resume_hint"]
+
+# Seconds a SIGTERM'd command gives the epoch in flight before it exits.
+GRACE_ENV = "PSN_TERM_GRACE_S"
+DEFAULT_GRACE_S = 20.0
 
 _STOP = threading.Event()
 
@@ -53,3 +60,38 @@ def requested() -> bool:
 def clear() -> None:
   """Withdraws a stop request (tests; a program that handled it and goes on)."""
   _STOP.clear()
+
+
+def grace_seconds() -> float:
+  """`$PSN_TERM_GRACE_S` (>= 0), else `DEFAULT_GRACE_S`: how long a stop
+  request waits for the epoch in flight before the command exits anyway."""
+  try:
+    return max(0.0, float(os.environ.get(GRACE_ENV, DEFAULT_GRACE_S)))
+  except ValueError:
+    return DEFAULT_GRACE_S
+
+
+def latest_saved_epoch(workdir: str) -> int | None:
+  """The highest complete checkpoint epoch under `workdir` (a run's
+  `checkpoints/` or a sweep's `groups/*/checkpoints/`), or None. Reads the
+  folder names only (Orbax renames a checkpoint into place when complete),
+  so a signal handler can call it without importing Orbax."""
+  root = os.path.abspath(workdir)
+  epochs = []
+  for d in [os.path.join(root, "checkpoints")] + sorted(
+      glob.glob(os.path.join(root, "groups", "*", "checkpoints"))):
+    try:
+      epochs += [int(n) for n in os.listdir(d) if n.isdigit()]
+    except OSError:
+      pass
+  return max(epochs) if epochs else None
+
+
+def resume_hint(head: str, workdir: str) -> str:
+  """`head`, then how to continue a stopped run from what `workdir` holds."""
+  epoch = latest_saved_epoch(workdir)
+  if epoch is None:
+    return (f"{head}: no checkpoint was written yet in {workdir}; run the "
+            "same command again (without --resume) to start over")
+  return (f"{head}: continue from the last checkpoint (epoch {epoch}) "
+          f"with --resume --workdir {workdir}")
